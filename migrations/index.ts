@@ -1,0 +1,12 @@
+import { Foundation1764000000001 } from './0001-foundation';
+
+/**
+ * Every migration, in the order it runs. Written with TypeORM's portable
+ * QueryRunner API so one file serves MySQL/MariaDB and SQLite; each has down().
+ * Append new ones at the end; never edit one that has shipped.
+ */
+export const migrations = [Foundation1764000000001];
+
+// No foreign-key constraints: the schema is built to move to a sharded MySQL
+// (Vitess, keyed by insurer), where cross-shard foreign keys are not enforced.
+// Every reference is checked by the service that writes it, inside its transaction.

@@ -1,0 +1,79 @@
+import type { Services } from '../container';
+import { inTransaction } from '../db/transaction';
+import { newId } from '../db/ids';
+import { OrganizationEntity, type OrganizationKind } from '../modules/organization/organization.entity';
+import { PrincipalEntity, type Role } from '../modules/principal/principal.entity';
+
+/** The demo parties: an insurer, a bank channel, a broker and a regulator (made-up names). */
+export const DEMO_ORGANIZATIONS: Array<{ code: string; name: string; kind: OrganizationKind; principals: Array<{ name: string; roles: Role[] }> }> = [
+  {
+    code: 'DEMO_LIFE',
+    name: 'Demo Life Insurance Co.',
+    kind: 'INSURER',
+    principals: [
+      { name: 'demo-life-admin', roles: ['ADMIN'] },
+      { name: 'demo-life-underwriter', roles: ['UNDERWRITER'] },
+      { name: 'demo-life-compliance', roles: ['COMPLIANCE'] },
+      { name: 'demo-life-service', roles: ['SERVICE'] },
+      { name: 'demo-life-sales', roles: ['SALES'] },
+    ],
+  },
+  {
+    code: 'DEMO_BANK',
+    name: 'Demo Commercial Bank (bank channel)',
+    kind: 'BANK_CHANNEL',
+    principals: [
+      { name: 'demo-bank-admin', roles: ['ADMIN'] },
+      { name: 'demo-bank-sales', roles: ['SALES'] },
+      { name: 'demo-bank-service', roles: ['SERVICE'] },
+    ],
+  },
+  {
+    code: 'DEMO_BROKER',
+    name: 'Demo Insurance Brokers Ltd.',
+    kind: 'BROKER',
+    principals: [
+      { name: 'demo-broker-admin', roles: ['ADMIN'] },
+      { name: 'demo-broker-sales', roles: ['SALES'] },
+      { name: 'demo-broker-service', roles: ['SERVICE'] },
+    ],
+  },
+  {
+    code: 'DEMO_REGULATOR',
+    name: 'Demo Insurance Regulator',
+    kind: 'REGULATOR',
+    principals: [{ name: 'demo-regulator', roles: ['COMPLIANCE'] }],
+  },
+];
+
+export interface DemoKey {
+  organization: string;
+  principal: string;
+  roles: Role[];
+  apiKey: string;
+}
+
+/**
+ * Seeds the demo parties and their principals (sales and service staff have
+ * signed the attestation, so they can act at once). Returns the keys to print
+ * once; returns null when the demo data is already there.
+ */
+export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
+  return inTransaction(services.db, async (em) => {
+    if (await services.organizations.findByCode(DEMO_ORGANIZATIONS[0]!.code, em)) return null;
+    const keys: DemoKey[] = [];
+    const now = new Date();
+    for (const org of DEMO_ORGANIZATIONS) {
+      const entity = em.getRepository(OrganizationEntity).create({ id: newId(), code: org.code, name: org.name, kind: org.kind, createdAt: now });
+      await em.getRepository(OrganizationEntity).insert(entity);
+      for (const p of org.principals) {
+        const { principal, apiKey } = await services.principals.insert(em, entity.id, p.name, p.roles);
+        if (p.roles.includes('SALES') || p.roles.includes('SERVICE')) {
+          await em.getRepository(PrincipalEntity).update({ id: principal.id }, { attestedAt: now });
+        }
+        keys.push({ organization: org.code, principal: p.name, roles: p.roles, apiKey });
+      }
+    }
+    return keys;
+  });
+}

@@ -1,0 +1,55 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isSqlite } from './data-source';
+
+/** MySQL/MariaDB errors after which the whole transaction may simply be run again. */
+const RETRYABLE_ERRNOS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * One FIFO queue per SQLite data source: TypeORM's better-sqlite3 driver
+ * shares a single connection, so two transactions open at once would
+ * interleave their statements on it. Each transaction waits its turn.
+ */
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+export function isRetryableError(error: unknown): boolean {
+  const e = error as { errno?: number; driverError?: { errno?: number } } | null;
+  const errno = e?.errno ?? e?.driverError?.errno;
+  return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
+}
+
+export interface TransactionOptions {
+  /** Called before each retry (for logs and tests). */
+  onRetry?: (attempt: number, error: unknown) => void;
+  /** Base delay in ms for the exponential backoff (default 20). */
+  backoffMs?: number;
+}
+
+/**
+ * Runs `work` in one transaction. On MySQL a deadlock or lock-wait timeout
+ * (1213/1205, also what Galera and sharded engines answer) rolls back and
+ * retries the whole function with jittered exponential backoff, so `work`
+ * must not have side effects outside the entity manager it is given.
+ * On the embedded SQLite, transactions run one at a time in arrival order.
+ */
+export async function inTransaction<T>(db: DataSource, work: (em: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  if (isSqlite(db)) return enqueue(db, () => db.transaction(work));
+  const backoff = options.backoffMs ?? 20;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction('READ COMMITTED', work);
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isRetryableError(error)) throw error;
+      options.onRetry?.(attempt, error);
+      const delay = backoff * 2 ** (attempt - 1);
+      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
+    }
+  }
+}
+
+function enqueue<T>(db: DataSource, task: () => Promise<T>): Promise<T> {
+  const previous = sqliteQueues.get(db) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  sqliteQueues.set(db, run.catch(() => undefined));
+  return run;
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Actor } from '../auth/actor';
+import type { Services } from '../container';
+import type { Logger } from '../logger';
+import { createLoaders, type Loaders } from './loaders';
+
+/** Everything a resolver, a shield rule or a service sees of the current request. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly actor: Actor | null;
+  readonly services: Services;
+  readonly loaders: Loaders;
+  readonly log: Logger;
+  readonly now: Date;
+}
+
+export interface ContextDeps {
+  db: DataSource;
+  services: Services;
+  log: Logger;
+}
+
+/** Builds the context of one request from its bearer token (null actor when missing or unknown). */
+export async function buildContext(deps: ContextDeps, token: string | null, requestId: string = randomUUID()): Promise<RequestContext> {
+  const actor = token ? await deps.services.principals.authenticate(token) : null;
+  return {
+    requestId,
+    actor,
+    services: deps.services,
+    loaders: createLoaders(deps.db),
+    log: deps.log.child({ requestId, principalId: actor?.principalId }),
+    now: new Date(),
+  };
+}

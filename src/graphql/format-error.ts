@@ -1,0 +1,51 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { isErrorCode } from './errors';
+
+/** Apollo's own codes for requests that never reached a resolver: all of them are the caller's bad input. */
+const BAD_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND']);
+
+/** Extensions that services attach on purpose and that carry no personal data. */
+const SAFE_EXTENSIONS = ['field', 'missing', 'issues', 'currentVersion', 'reason', 'limit', 'detail'];
+
+/**
+ * The one place errors are shaped for the wire. Errors with a contract code
+ * keep it (and their safe extensions); everything else becomes
+ * INTERNAL_SERVER_ERROR with a generic message (the error-logging plugin has
+ * logged it with the request id, which the response carries in
+ * `x-request-id`). No stack trace, SQL, path or person's data reaches a client.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+
+    if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR' && !isUnexpected(original)) {
+      const extensions: Record<string, unknown> = { code };
+      for (const key of SAFE_EXTENSIONS) if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
+      return { ...base, message: code === 'BAD_USER_INPUT' ? scrubValues(formatted.message) : formatted.message, extensions };
+    }
+    if (typeof code === 'string' && BAD_REQUEST_CODES.has(code)) {
+      return { ...base, message: scrubValues(formatted.message), extensions: { code: 'BAD_USER_INPUT', detail: code } };
+    }
+    return {
+      message: 'Internal server error: quote the x-request-id response header when reporting it',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  }
+}
+
+/** A thrown non-GraphQL error (a driver error, a TypeError) is never shown, whatever it carries. */
+export function isUnexpected(original: unknown): boolean {
+  return original instanceof Error && !('extensions' in original);
+}
+
+/**
+ * graphql-js echoes a rejected variable's value ("got invalid value \"1380…\""):
+ * drop the value, keep the path and the reason.
+ */
+export function scrubValues(message: string): string {
+  return message.replace(/got invalid value [\s\S]*?(?=( at "|;|$))/g, 'got invalid value');
+}

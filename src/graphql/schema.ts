@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { buildSchema } from 'type-graphql';
+import { permissions } from '../auth/permissions';
+import { OrganizationResolver } from '../modules/organization/organization.resolver';
+import { PrincipalResolver } from '../modules/principal/principal.resolver';
+import { DateTimeScalar } from './scalars';
+
+export const resolvers = [OrganizationResolver, PrincipalResolver] as const;
+
+/** The schema as type-graphql builds it from the decorated classes, before shield. */
+export async function buildBareSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...resolvers],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    emitSchemaFile: false,
+  });
+}
+
+/** The served schema: the bare one with the shield permissions applied (a new schema object). */
+export async function buildServedSchema(): Promise<GraphQLSchema> {
+  return applyMiddleware(await buildBareSchema(), permissions);
+}
+
+/** The SDL committed as schema/schema.graphql. */
+export function printSdl(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

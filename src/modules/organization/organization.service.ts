@@ -1,0 +1,60 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { RequestContext } from '../../graphql/context';
+import { BadInputError } from '../../graphql/errors';
+import { newId } from '../../db/ids';
+import { inTransaction } from '../../db/transaction';
+import { OrganizationEntity, type OrganizationKind } from './organization.entity';
+
+const CODE = /^[A-Z0-9][A-Z0-9_-]{1,31}$/;
+
+/** Organization codes are case-insensitive on the wire and stored upper-case. */
+export function normalizeCode(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+export const EXCHANGE_CODE = 'EXCHANGE';
+
+export class OrganizationService {
+  constructor(private readonly db: DataSource) {}
+
+  /** The directory of parties (codes, names, kinds: no personal data), for every principal. */
+  async list(_ctx: RequestContext): Promise<OrganizationEntity[]> {
+    return this.db.getRepository(OrganizationEntity).find({ order: { code: 'ASC' } });
+  }
+
+  async findByCode(code: string, em: EntityManager = this.db.manager): Promise<OrganizationEntity | null> {
+    return em.getRepository(OrganizationEntity).findOneBy({ code: normalizeCode(code) });
+  }
+
+  /** Creates a party. Only one EXCHANGE exists: it is made at start. */
+  async create(_ctx: RequestContext, input: { code: string; name: string; kind: OrganizationKind }): Promise<OrganizationEntity> {
+    const code = normalizeCode(input.code);
+    const name = input.name.trim();
+    if (!CODE.test(code)) {
+      throw new BadInputError('code must be 2 to 32 letters, digits, "_" or "-", starting with a letter or digit', { field: 'code' });
+    }
+    if (name.length === 0 || name.length > 200) throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
+    if (input.kind === 'EXCHANGE') throw new BadInputError('there is exactly one EXCHANGE organization', { field: 'kind' });
+    return inTransaction(this.db, async (em) => {
+      if (await this.findByCode(code, em)) throw new BadInputError(`an organization with code ${code} already exists`, { field: 'code' });
+      const org = em.getRepository(OrganizationEntity).create({ id: newId(), code, name, kind: input.kind, createdAt: new Date() });
+      await em.getRepository(OrganizationEntity).insert(org);
+      return org;
+    });
+  }
+
+  /** Creates the EXCHANGE organization when absent (idempotent; run at start). */
+  async ensureExchange(em: EntityManager): Promise<OrganizationEntity> {
+    const existing = await this.findByCode(EXCHANGE_CODE, em);
+    if (existing) return existing;
+    const org = em.getRepository(OrganizationEntity).create({
+      id: newId(),
+      code: EXCHANGE_CODE,
+      name: 'Kexin exchange',
+      kind: 'EXCHANGE',
+      createdAt: new Date(),
+    });
+    await em.getRepository(OrganizationEntity).insert(org);
+    return org;
+  }
+}

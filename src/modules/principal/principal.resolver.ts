@@ -1,0 +1,42 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { NotFoundError } from '../../graphql/errors';
+import { toOrganization } from '../organization/organization.mapper';
+import { Organization } from '../organization/organization.type';
+import { CreatePrincipalInput } from './principal.inputs';
+import { toPrincipal } from './principal.mapper';
+import { requireActor } from './principal.service';
+import { Principal, PrincipalWithKey } from './principal.type';
+
+@Resolver(() => Principal)
+export class PrincipalResolver {
+  @Query(() => Principal)
+  async me(@Ctx() ctx: RequestContext): Promise<Principal> {
+    const principal = await ctx.services.principals.findById(requireActor(ctx).principalId);
+    if (!principal) throw new NotFoundError('Principal');
+    return toPrincipal(principal);
+  }
+
+  @Mutation(() => PrincipalWithKey)
+  async createPrincipal(@Arg('input', () => CreatePrincipalInput) input: CreatePrincipalInput, @Ctx() ctx: RequestContext): Promise<PrincipalWithKey> {
+    const { principal, apiKey } = await ctx.services.principals.create(ctx, input);
+    return Object.assign(new PrincipalWithKey(), { principal: toPrincipal(principal), apiKey });
+  }
+
+  @Mutation(() => Principal)
+  async revokePrincipal(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Principal> {
+    return toPrincipal(await ctx.services.principals.revoke(ctx, id));
+  }
+
+  @Mutation(() => Principal)
+  async signAttestation(@Ctx() ctx: RequestContext): Promise<Principal> {
+    return toPrincipal(await ctx.services.principals.signAttestation(ctx));
+  }
+
+  @FieldResolver(() => Organization)
+  async organization(@Root() principal: Principal, @Ctx() ctx: RequestContext): Promise<Organization> {
+    const org = await ctx.loaders.organizationById.load(principal.organizationId);
+    if (!org) throw new NotFoundError('Organization');
+    return toOrganization(org);
+  }
+}

@@ -1,0 +1,138 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isExchangeAdmin, type Actor } from '../../auth/actor';
+import { generateApiKey, hashApiKey } from '../../auth/api-keys';
+import type { RequestContext } from '../../graphql/context';
+import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
+import { isId, newId } from '../../db/ids';
+import { inTransaction } from '../../db/transaction';
+import { OrganizationEntity } from '../organization/organization.entity';
+import type { OrganizationService } from '../organization/organization.service';
+import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entity';
+
+export interface CreatedPrincipal {
+  principal: PrincipalEntity;
+  apiKey: string;
+}
+
+export class PrincipalService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly organizations: OrganizationService,
+  ) {}
+
+  /**
+   * The actor behind an API key or the bootstrap token: one indexed read per
+   * request, no cache, so a revoked key fails on the very next request.
+   */
+  async authenticate(token: string): Promise<Actor | null> {
+    const row = await this.db
+      .getRepository(PrincipalEntity)
+      .createQueryBuilder('p')
+      .innerJoin(OrganizationEntity, 'o', 'o.id = p.organization_id')
+      .select(['p.id AS id', 'p.name AS name', 'p.roles AS roles', 'p.attested_at AS attestedAt', 'p.is_bootstrap AS isBootstrap'])
+      .addSelect(['o.id AS organizationId', 'o.code AS organizationCode', 'o.kind AS organizationKind'])
+      .where('p.key_hash = :hash', { hash: hashApiKey(token) })
+      .andWhere('p.revoked_at IS NULL')
+      .getRawOne<Record<string, unknown>>();
+    if (!row) return null;
+    return {
+      principalId: String(row.id),
+      name: String(row.name),
+      organizationId: String(row.organizationId),
+      organizationCode: String(row.organizationCode),
+      organizationKind: row.organizationKind as Actor['organizationKind'],
+      roles: parseRoles(String(row.roles)),
+      attestedAt: row.attestedAt ? new Date(row.attestedAt as string) : null,
+      isBootstrap: row.isBootstrap === true || row.isBootstrap === 1 || row.isBootstrap === '1',
+    };
+  }
+
+  async findById(id: string): Promise<PrincipalEntity | null> {
+    return isId(id) ? this.db.getRepository(PrincipalEntity).findOneBy({ id }) : null;
+  }
+
+  /** EXCHANGE ADMIN for any organization; an organization's ADMIN for its own. */
+  async create(ctx: RequestContext, input: { organizationCode: string; name: string; roles: Role[] }): Promise<CreatedPrincipal> {
+    const actor = requireActor(ctx);
+    const name = input.name.trim();
+    const roles = [...new Set(input.roles)];
+    if (!isExchangeAdmin(actor) && input.organizationCode.trim().toUpperCase() !== actor.organizationCode) {
+      throw new ForbiddenError('An administrator may create principals only for its own organization');
+    }
+    if (name.length === 0 || name.length > 200) throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
+    if (roles.length === 0 || roles.some((r) => !ROLES.includes(r))) throw new BadInputError('roles must name at least one role', { field: 'roles' });
+    return inTransaction(this.db, async (em) => {
+      const org = await this.organizations.findByCode(input.organizationCode, em);
+      if (!org) throw new NotFoundError('Organization');
+      return this.insert(em, org.id, name, roles);
+    });
+  }
+
+  /** Inserts a principal with a fresh key; the key is returned once and only its hash stored. */
+  async insert(em: EntityManager, organizationId: string, name: string, roles: Role[], options: { apiKey?: string; isBootstrap?: boolean } = {}): Promise<CreatedPrincipal> {
+    const apiKey = options.apiKey ?? generateApiKey();
+    const principal = em.getRepository(PrincipalEntity).create({
+      id: newId(),
+      organizationId,
+      name,
+      roles: roles.join(','),
+      keyHash: hashApiKey(apiKey),
+      isBootstrap: options.isBootstrap ?? false,
+      attestedAt: null,
+      revokedAt: null,
+      createdAt: new Date(),
+    });
+    await em.getRepository(PrincipalEntity).insert(principal);
+    return { principal, apiKey };
+  }
+
+  /** Revokes a principal: its key fails from the next request on. Revoking twice changes nothing. */
+  async revoke(ctx: RequestContext, id: string): Promise<PrincipalEntity> {
+    const actor = requireActor(ctx);
+    return inTransaction(this.db, async (em) => {
+      const principal = isId(id) ? await em.getRepository(PrincipalEntity).findOneBy({ id }) : null;
+      if (!principal) throw new NotFoundError('Principal');
+      if (!isExchangeAdmin(actor) && principal.organizationId !== actor.organizationId) {
+        throw new ForbiddenError('An administrator may revoke principals only of its own organization');
+      }
+      if (principal.isBootstrap) throw new BadInputError('The bootstrap administrator answers to KEXIN_ADMIN_TOKEN: change the token instead');
+      if (principal.revokedAt) return principal;
+      principal.revokedAt = new Date();
+      await em.getRepository(PrincipalEntity).update({ id: principal.id }, { revokedAt: principal.revokedAt });
+      return principal;
+    });
+  }
+
+  /** The staff attestation: the caller declares it will not act for a customer without the customer's request. */
+  async signAttestation(ctx: RequestContext): Promise<PrincipalEntity> {
+    const actor = requireActor(ctx);
+    return inTransaction(this.db, async (em) => {
+      const principal = await em.getRepository(PrincipalEntity).findOneByOrFail({ id: actor.principalId });
+      principal.attestedAt = new Date();
+      await em.getRepository(PrincipalEntity).update({ id: principal.id }, { attestedAt: principal.attestedAt });
+      return principal;
+    });
+  }
+
+  /**
+   * Makes sure the bootstrap EXCHANGE ADMIN exists. With KEXIN_ADMIN_TOKEN its
+   * key hash follows the token; without, a token is generated once and
+   * returned so that start-up can print it (it is never shown again).
+   */
+  async ensureBootstrap(em: EntityManager, exchange: OrganizationEntity, adminToken: string | null): Promise<{ generatedToken: string | null }> {
+    const repo = em.getRepository(PrincipalEntity);
+    const existing = await repo.findOneBy({ isBootstrap: true });
+    if (existing) {
+      if (adminToken && existing.keyHash !== hashApiKey(adminToken)) await repo.update({ id: existing.id }, { keyHash: hashApiKey(adminToken) });
+      return { generatedToken: null };
+    }
+    const token = adminToken ?? generateApiKey();
+    await this.insert(em, exchange.id, 'Exchange bootstrap administrator', ['ADMIN'], { apiKey: token, isBootstrap: true });
+    return { generatedToken: adminToken ? null : token };
+  }
+}
+
+export function requireActor(ctx: RequestContext): Actor {
+  if (!ctx.actor) throw new UnauthenticatedError();
+  return ctx.actor;
+}
