@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { separateOperations, type GraphQLSchema } from 'graphql';
+import { separateOperations, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { RequestContext } from './context';
 import { AppError, isErrorCode } from './errors';
@@ -49,27 +49,25 @@ function depthOf(selectionSet: { selections: readonly unknown[] } | undefined, f
   return max;
 }
 
-/** Refuses operations deeper than {@link MAX_DEPTH} or costlier than {@link MAX_COST} with QUERY_TOO_COMPLEX. */
+/** Throws QUERY_TOO_COMPLEX when an operation is deeper than {@link MAX_DEPTH} or costlier than {@link MAX_COST}. */
+export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): void {
+  const fragments = new Map<string, { selectionSet: { selections: readonly unknown[] } }>();
+  for (const def of document.definitions) if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def);
+  const depth = depthOf(operation.selectionSet, fragments, new Set());
+  if (depth > MAX_DEPTH) throw new AppError('QUERY_TOO_COMPLEX', `Query depth ${depth} is above the limit of ${MAX_DEPTH}`, { limit: MAX_DEPTH });
+  const name = operation.name?.value;
+  const query = name ? separateOperations(document)[name] ?? document : document;
+  const cost = getComplexity({ schema, query, variables, operationName: name, estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+  if (cost > MAX_COST) throw new AppError('QUERY_TOO_COMPLEX', `Query cost ${cost} is above the limit of ${MAX_COST}`, { limit: MAX_COST });
+}
+
+/** Refuses over-deep or over-costly operations before they execute. */
 export function complexityPlugin(schema: () => GraphQLSchema): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, operation }) {
-          if (!operation) return;
-          const fragments = new Map<string, { selectionSet: { selections: readonly unknown[] } }>();
-          for (const def of document.definitions) if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def);
-          const depth = depthOf(operation.selectionSet, fragments, new Set());
-          if (depth > MAX_DEPTH) throw new AppError('QUERY_TOO_COMPLEX', `Query depth ${depth} is above the limit of ${MAX_DEPTH}`, { limit: MAX_DEPTH });
-          const name = operation.name?.value;
-          const query = name ? separateOperations(document)[name] ?? document : document;
-          const cost = getComplexity({
-            schema: schema(),
-            query,
-            variables: request.variables ?? {},
-            operationName: request.operationName ?? undefined,
-            estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
-          if (cost > MAX_COST) throw new AppError('QUERY_TOO_COMPLEX', `Query cost ${cost} is above the limit of ${MAX_COST}`, { limit: MAX_COST });
+          if (operation) assertNotTooComplex(schema(), document, operation, request.variables ?? {});
         },
       };
     },
