@@ -33,7 +33,7 @@ describe(`HTTP (${TEST_DB})`, () => {
   });
 
   it('no header, a bad header and a wrong scheme are UNAUTHENTICATED', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${ADMIN_TOKEN}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${ADMIN_TOKEN}` }] as Array<Record<string, string>>) {
       const { json } = await post(url, { query: '{ me { id } }' }, headers);
       expect(json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     }

@@ -1,0 +1,11 @@
+/** Pure domain code (no I/O): one import path for the rest of the application. */
+export * from './enums';
+export * from './dates';
+export * from './resident-id';
+export * from './phone';
+export * from './address';
+export * from './relationship';
+export * from './completeness';
+export * from './masking';
+export * from './canonical-json';
+export * from './hash-chain';
