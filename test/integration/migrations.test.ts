@@ -33,3 +33,22 @@ describe(`migrations (${TEST_DB})`, () => {
     expect(await db.showMigrations()).toBe(true);
   });
 });
+
+describe(`openDatabase (${TEST_DB})`, () => {
+  it('with KEXIN_MIGRATE=false refuses to start while migrations are pending, and applies them otherwise', async () => {
+    const { createTestDatabase } = await import('../support/db');
+    const { openDatabase } = await import('../../src/db/data-source');
+    const test = await createTestDatabase();
+    try {
+      if (test.config.type === 'sqlite') return void (await expect(openDatabase(test.config, { migrate: false })).rejects.toThrow(/pending migrations/));
+      await expect(openDatabase(test.config, { migrate: false })).rejects.toThrow(/pending migrations/);
+      const db = await openDatabase(test.config, { migrate: true });
+      expect(await db.showMigrations()).toBe(false);
+      await db.destroy();
+      const again = await openDatabase(test.config, { migrate: false });
+      await again.destroy();
+    } finally {
+      await test.drop();
+    }
+  });
+});
