@@ -7,6 +7,7 @@ import { resolveSecrets } from './db/secrets';
 import { seedDemo, type DemoKey } from './cli/demo-seed';
 import { createLogger } from './logger';
 import { createServer } from './server';
+import { startCheckpointScheduler } from './modules/transfer-log/transfer-log.scheduler';
 
 /** Entry: loadConfig → openDatabase (migrations) → bootstrap (+ demo) → createServer → listen. */
 async function main(): Promise<void> {
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   const demo = config.demo ?? (fresh && config.database.type === 'sqlite' && config.database.isDefault);
   const demoKeys = demo ? await seedDemo(server.services) : null;
   const port = await server.listen(config.port);
+  // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
+  const stopCheckpoints = startCheckpointScheduler(server.services, log);
   log.info({ port, database: config.database.type, keyFile: secrets.keyFile }, 'kexin listening');
   printWelcome(port, generatedToken, demoKeys, demo && !demoKeys);
 
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing requests in flight');
     const timer = setTimeout(() => process.exit(1), 15_000).unref();
     try {
+      await stopCheckpoints();
       await server.stop();
       await db.destroy();
     } finally {

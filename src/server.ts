@@ -41,6 +41,8 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     includeStacktraceInErrorResponses: false,
     introspection: !config.production,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: it stops the scheduler, drains HTTP, then closes the database.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       errorLoggingPlugin(log),

@@ -2,7 +2,9 @@ import type { Services } from '../container';
 import { inTransaction } from '../db/transaction';
 import { newId } from '../db/ids';
 import { OrganizationEntity, type OrganizationKind } from '../modules/organization/organization.entity';
-import { PrincipalEntity, type Role } from '../modules/principal/principal.entity';
+import type { Actor } from '../auth/actor';
+import { AGREEMENT_SCOPES, type AgreementScope } from '../modules/agreement/agreement.entity';
+import { parseRoles, PrincipalEntity, type Role } from '../modules/principal/principal.entity';
 
 /** The demo parties: an insurer, a bank channel, a broker and a regulator (made-up names). */
 export const DEMO_ORGANIZATIONS: Array<{ code: string; name: string; kind: OrganizationKind; principals: Array<{ name: string; roles: Role[] }> }> = [
@@ -55,13 +57,15 @@ export interface DemoKey {
 
 /**
  * Seeds the demo parties and their principals (sales and service staff have
- * signed the attestation, so they can act at once). Returns the keys to print
+ * signed the attestation, so they can act at once) and the ACTIVE agreements
+ * of DEMO_LIFE with its bank and its broker ({@link DEMO_AGREEMENTS}). Returns the keys to print
  * once; returns null when the demo data is already there.
  */
 export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
   return inTransaction(services.db, async (em) => {
     if (await services.organizations.findByCode(DEMO_ORGANIZATIONS[0]!.code, em)) return null;
     const keys: DemoKey[] = [];
+    const admins = new Map<string, Actor>();
     const now = new Date();
     for (const org of DEMO_ORGANIZATIONS) {
       const entity = em.getRepository(OrganizationEntity).create({ id: newId(), code: org.code, name: org.name, kind: org.kind, createdAt: now });
@@ -72,8 +76,44 @@ export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
           await em.getRepository(PrincipalEntity).update({ id: principal.id }, { attestedAt: now });
         }
         keys.push({ organization: org.code, principal: p.name, roles: p.roles, apiKey });
+        if (p.roles.includes('ADMIN')) admins.set(org.code, demoActor(entity, principal));
       }
+    }
+    // Through the service's own path: the insurer's ADMIN proposes, the partner's ADMIN signs (two log entries each).
+    for (const a of DEMO_AGREEMENTS) {
+      const insurerAdmin = admins.get(a.insurerCode)!;
+      const partnerAdmin = admins.get(a.partnerCode)!;
+      const validFrom = new Date(now.getTime() - DAY_MS);
+      const validTo = new Date(now.getTime() + YEAR_MS);
+      const proposed = await services.agreements.proposeIn(em, insurerAdmin, { ...a, validFrom, validTo }, now);
+      await services.agreements.signIn(em, partnerAdmin, proposed.id, now);
     }
     return keys;
   });
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const YEAR_MS = 365 * DAY_MS;
+
+/**
+ * The demo agreements, ACTIVE from a day before seeding for a year: the bank
+ * sells and services DEMO_LIFE's policies but sees ID numbers and phones
+ * masked; the broker holds every scope, full personal data included.
+ */
+export const DEMO_AGREEMENTS: Array<{ insurerCode: string; partnerCode: string; scopes: AgreementScope[] }> = [
+  { insurerCode: 'DEMO_LIFE', partnerCode: 'DEMO_BANK', scopes: ['SUBMIT_SALES', 'READ_POLICIES', 'CORRECT_RECORDS', 'READ_COMPLETENESS'] },
+  { insurerCode: 'DEMO_LIFE', partnerCode: 'DEMO_BROKER', scopes: [...AGREEMENT_SCOPES] },
+];
+
+function demoActor(org: OrganizationEntity, principal: PrincipalEntity): Actor {
+  return {
+    principalId: principal.id,
+    name: principal.name,
+    organizationId: org.id,
+    organizationCode: org.code,
+    organizationKind: org.kind,
+    roles: parseRoles(principal.roles),
+    attestedAt: principal.attestedAt,
+    isBootstrap: false,
+  };
 }

@@ -24,12 +24,14 @@ export interface ContextDeps {
 /** Builds the context of one request from its bearer token (null actor when missing or unknown). */
 export async function buildContext(deps: ContextDeps, token: string | null, requestId: string = randomUUID()): Promise<RequestContext> {
   const actor = token ? await deps.services.principals.authenticate(token) : null;
+  const now = new Date();
   return {
     requestId,
     actor,
     services: deps.services,
-    loaders: createLoaders(deps.db),
+    // The grants loader evaluates agreements at the request's instant, like every service.
+    loaders: createLoaders(deps.db, now),
     log: deps.log.child({ requestId, principalId: actor?.principalId }),
-    now: new Date(),
+    now,
   };
 }

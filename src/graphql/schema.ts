@@ -3,11 +3,13 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { permissions } from '../auth/permissions';
+import { AgreementResolver } from '../modules/agreement/agreement.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { PrincipalResolver } from '../modules/principal/principal.resolver';
+import { TransferLogResolver } from '../modules/transfer-log/transfer-log.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [OrganizationResolver, PrincipalResolver] as const;
+export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver] as const;
 
 /** The schema as type-graphql builds it from the decorated classes, before shield. */
 export async function buildBareSchema(): Promise<GraphQLSchema> {

@@ -44,3 +44,44 @@ export async function createParty(app: TestApp, kind: OrganizationKind, roles: R
   }
   return { ...org, keys, principalIds: ids };
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const AGREEMENT_FIELDS = 'id status scopes validFrom validTo insurerSignedAt partnerSignedAt terminatedAt terminationReason insurer { code } partner { code } proposedBy { code }';
+
+/**
+ * An agreement proposed through the API with `proposerKey` (an ADMIN key of
+ * the insurer or the partner) and, when `signerKey` is given, signed by the
+ * other party's ADMIN: ACTIVE by default (valid from a day ago for a year).
+ */
+export async function createAgreement(
+  app: TestApp,
+  options: {
+    insurerCode: string;
+    partnerCode: string;
+    scopes: string[];
+    proposerKey: string;
+    signerKey?: string;
+    validFrom?: Date;
+    validTo?: Date;
+  },
+): Promise<{ id: string; status: string }> {
+  const now = Date.now();
+  const input = {
+    insurerCode: options.insurerCode,
+    partnerCode: options.partnerCode,
+    scopes: options.scopes,
+    validFrom: (options.validFrom ?? new Date(now - DAY_MS)).toISOString(),
+    validTo: (options.validTo ?? new Date(now + 365 * DAY_MS)).toISOString(),
+  };
+  const proposed = await app.ok<{ proposeAgreement: { id: string; status: string } }>(
+    options.proposerKey,
+    'mutation($input: ProposeAgreementInput!) { proposeAgreement(input: $input) { id status } }',
+    { input },
+  );
+  if (!options.signerKey) return proposed.proposeAgreement;
+  const signed = await app.ok<{ signAgreement: { id: string; status: string } }>(options.signerKey, 'mutation($id: ID!) { signAgreement(id: $id) { id status } }', {
+    id: proposed.proposeAgreement.id,
+  });
+  return signed.signAgreement;
+}

@@ -7,6 +7,7 @@ import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { OrganizationEntity } from '../organization/organization.entity';
 import type { OrganizationService } from '../organization/organization.service';
+import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
 import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entity';
 
 export interface CreatedPrincipal {
@@ -18,6 +19,7 @@ export class PrincipalService {
   constructor(
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
+    private readonly transferLog: TransferLogService,
   ) {}
 
   /**
@@ -64,7 +66,18 @@ export class PrincipalService {
     return inTransaction(this.db, async (em) => {
       const org = await this.organizations.findByCode(input.organizationCode, em);
       if (!org) throw new NotFoundError('Organization');
-      return this.insert(em, org.id, name, roles);
+      const chain = chainOf(org);
+      await this.transferLog.lockChain(em, chain);
+      const created = await this.insert(em, org.id, name, roles);
+      await this.transferLog.append(em, {
+        insurerId: chain,
+        operation: 'createPrincipal',
+        ...actorFields(ctx),
+        counterpartyId: org.id === actor.organizationId ? null : org.id,
+        fields: ['principal.roles'],
+        change: { principalId: created.principal.id, organizationId: org.id, roles },
+      });
+      return created;
     });
   }
 
@@ -97,8 +110,19 @@ export class PrincipalService {
       }
       if (principal.isBootstrap) throw new BadInputError('The bootstrap administrator answers to KEXIN_ADMIN_TOKEN: change the token instead');
       if (principal.revokedAt) return principal;
+      const org = await em.getRepository(OrganizationEntity).findOneByOrFail({ id: principal.organizationId });
+      const chain = chainOf(org);
+      await this.transferLog.lockChain(em, chain);
       principal.revokedAt = new Date();
       await em.getRepository(PrincipalEntity).update({ id: principal.id }, { revokedAt: principal.revokedAt });
+      await this.transferLog.append(em, {
+        insurerId: chain,
+        operation: 'revokePrincipal',
+        ...actorFields(ctx),
+        counterpartyId: org.id === actor.organizationId ? null : org.id,
+        fields: ['principal.revokedAt'],
+        change: { principalId: principal.id, organizationId: org.id, roles: parseRoles(principal.roles), revokedAt: principal.revokedAt },
+      });
       return principal;
     });
   }
@@ -130,6 +154,11 @@ export class PrincipalService {
     await this.insert(em, exchange.id, 'Exchange bootstrap administrator', ['ADMIN'], { apiKey: token, isBootstrap: true });
     return { generatedToken: adminToken ? null : token };
   }
+}
+
+/** The transfer-log chain of a change to this organization's principals: its own when an insurer, else the exchange's. */
+function chainOf(org: OrganizationEntity): string | null {
+  return org.kind === 'INSURER' ? org.id : null;
 }
 
 export function requireActor(ctx: RequestContext): Actor {

@@ -1,0 +1,62 @@
+import { parseStringArray } from './transfer-log.chain';
+import { checkpointPayload } from './transfer-log.checkpoint';
+import type { TransferLogCheckpointEntity, TransferLogEntryEntity } from './transfer-log.entity';
+import type { LogVerificationResult, TransferLogPage } from './transfer-log.service';
+import { encodeLogCursor } from './transfer-log.chain';
+import { PageInfo } from '../../graphql/pagination';
+import { LogVerification, TransferLogCheckpoint, TransferLogConnection, TransferLogEdge, TransferLogEntry } from './transfer-log.type';
+
+function stringArray(text: string): string[] {
+  const value = parseStringArray(text);
+  return typeof value === 'string' ? [] : value;
+}
+
+export function toTransferLogEntry(entity: TransferLogEntryEntity): TransferLogEntry {
+  return Object.assign(new TransferLogEntry(), {
+    seq: entity.seq,
+    at: entity.at,
+    operation: entity.operation,
+    outcome: entity.outcome,
+    errorCode: entity.errorCode,
+    actorOrganizationId: entity.actorOrganizationId,
+    actorPrincipalId: entity.actorPrincipalId,
+    counterpartyId: entity.counterpartyId,
+    agreementId: entity.agreementId,
+    policyNos: stringArray(entity.policyNos),
+    fields: stringArray(entity.fields),
+    digest: entity.digest,
+    prevHash: entity.prevHash,
+    hash: entity.hash,
+  });
+}
+
+export function toTransferLogConnection(page: TransferLogPage): TransferLogConnection {
+  const edges = page.entries.map((entity) => Object.assign(new TransferLogEdge(), { cursor: encodeLogCursor(entity.seq), node: toTransferLogEntry(entity) }));
+  const pageInfo = Object.assign(new PageInfo(), { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1]!.cursor : null });
+  return Object.assign(new TransferLogConnection(), { edges, pageInfo });
+}
+
+export function toLogVerification(result: LogVerificationResult): LogVerification {
+  return Object.assign(new LogVerification(), {
+    valid: result.valid,
+    checked: result.checked,
+    firstInvalidSeq: result.firstInvalidSeq,
+    headHash: result.headHash,
+    headSeq: result.headSeq,
+    reason: result.reason,
+    checkpointValid: result.checkpointValid,
+    checkpointSeq: result.checkpointSeq,
+  });
+}
+
+export function toTransferLogCheckpoint(entity: TransferLogCheckpointEntity): TransferLogCheckpoint {
+  return Object.assign(new TransferLogCheckpoint(), {
+    insurerCode: entity.insurerCode,
+    seq: entity.seq,
+    headHash: entity.headHash,
+    signedAt: entity.signedAt,
+    publicKey: entity.publicKey,
+    signature: entity.signature,
+    signedPayload: checkpointPayload(entity.insurerId, entity),
+  });
+}

@@ -1,0 +1,57 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { NotFoundError } from '../../graphql/errors';
+import { toOrganization } from '../organization/organization.mapper';
+import { Organization } from '../organization/organization.type';
+import { toLogVerification, toTransferLogCheckpoint, toTransferLogConnection } from './transfer-log.mapper';
+import { CheckpointInput, LogVerification, TransferLogCheckpoint, TransferLogConnection, TransferLogEntry } from './transfer-log.type';
+
+@Resolver(() => TransferLogEntry)
+export class TransferLogResolver {
+  @Query(() => TransferLogConnection, { description: 'An insurer\'s transfer log, newest first. insurerCode EXCHANGE is the exchange\'s own chain.' })
+  async transferLog(
+    @Arg('insurerCode', () => String) insurerCode: string,
+    @Arg('policyNo', () => String, { nullable: true }) policyNo: string | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('operation', () => String, { nullable: true, description: 'Only entries of this operation, e.g. signAgreement.' }) operation: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TransferLogConnection> {
+    return toTransferLogConnection(await ctx.services.transferLog.list(ctx, { insurerCode, policyNo, first, after, operation }));
+  }
+
+  @Query(() => LogVerification)
+  async verifyTransferLog(
+    @Arg('insurerCode', () => String) insurerCode: string,
+    @Arg('checkpoint', () => CheckpointInput, { nullable: true, description: 'A checkpoint kept earlier: also prove the chain extends it.' })
+    checkpoint: CheckpointInput | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<LogVerification> {
+    return toLogVerification(await ctx.services.transferLog.verify(ctx, insurerCode, checkpoint));
+  }
+
+  @Query(() => TransferLogCheckpoint, { nullable: true, description: 'The latest signed checkpoint of a chain (null when none yet).' })
+  async transferLogCheckpoint(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<TransferLogCheckpoint | null> {
+    const checkpoint = await ctx.services.transferLog.latestCheckpoint(ctx, insurerCode);
+    return checkpoint ? toTransferLogCheckpoint(checkpoint) : null;
+  }
+
+  @Mutation(() => TransferLogCheckpoint, { description: 'Signs a checkpoint of the chain\'s current head now.' })
+  async createTransferLogCheckpoint(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<TransferLogCheckpoint> {
+    return toTransferLogCheckpoint(await ctx.services.transferLog.createCheckpoint(ctx, insurerCode));
+  }
+
+  @FieldResolver(() => Organization)
+  async actorOrganization(@Root() entry: TransferLogEntry, @Ctx() ctx: RequestContext): Promise<Organization> {
+    const org = await ctx.loaders.organizationById.load(entry.actorOrganizationId);
+    if (!org) throw new NotFoundError('Organization');
+    return toOrganization(org);
+  }
+
+  @FieldResolver(() => Organization, { nullable: true })
+  async counterparty(@Root() entry: TransferLogEntry, @Ctx() ctx: RequestContext): Promise<Organization | null> {
+    if (!entry.counterpartyId) return null;
+    const org = await ctx.loaders.organizationById.load(entry.counterpartyId);
+    return org ? toOrganization(org) : null;
+  }
+}
