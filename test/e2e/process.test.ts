@@ -74,14 +74,14 @@ describe(`the server process (${TEST_DB})`, () => {
     expect(proc.output()).toMatch(/Bootstrap admin token/);
 
     proc.child.kill('SIGTERM');
-    expect(await proc.exited).toBe(0);
-    expect(proc.output()).toMatch(/shutting down/);
+    // The whole output in the assertion, so that a failed shutdown explains itself.
+    expect({ exitCode: await proc.exited, output: proc.output() }).toEqual({ exitCode: 0, output: expect.stringMatching(/shutting down/) });
 
     // A second start on the same database prints no keys again.
     const again = start(env, dir);
     await waitFor(() => /"msg":"kexin listening"/.test(again.output()), 'the second start');
     expect(again.output()).not.toMatch(/kx_/);
     again.child.kill('SIGTERM');
-    expect(await again.exited).toBe(0);
+    expect({ exitCode: await again.exited, output: again.output() }).toEqual({ exitCode: 0, output: expect.any(String) });
   });
 });
