@@ -44,7 +44,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: finishing requests in flight');
-    const timer = setTimeout(() => process.exit(1), 15_000).unref();
+    const timer = setTimeout(() => {
+      log.error('shutdown did not finish within 15 s: exiting anyway');
+      process.exit(1);
+    }, 15_000).unref();
     try {
       await stopCheckpoints();
       await server.stop();
