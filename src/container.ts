@@ -6,6 +6,11 @@ import { AgreementService } from './modules/agreement/agreement.service';
 import { GrantService } from './modules/agreement/grant.service';
 import { OrganizationService } from './modules/organization/organization.service';
 import { PrincipalService } from './modules/principal/principal.service';
+import { RemediationService } from './modules/remediation/remediation.service';
+import { SummaryService } from './modules/summary/summary.service';
+import { PiiCipher } from './modules/person/pii';
+import { PolicyService } from './modules/policy/policy.service';
+import { SalesService } from './modules/sales/sales.service';
 import { TransferLogService } from './modules/transfer-log/transfer-log.service';
 
 /** Composition root: every service, built once per server from the database and the config. */
@@ -15,7 +20,12 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const principals = new PrincipalService(db, organizations, transferLog);
   const agreements = new AgreementService(db, organizations, transferLog);
   const grants = new GrantService(db);
-  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants };
+  const pii = new PiiCipher(secrets.dataKey);
+  const policies = new PolicyService(db, organizations, grants, transferLog);
+  const sales = new SalesService(db, organizations, grants, transferLog, pii);
+  const summary = new SummaryService(db, organizations, grants, policies);
+  const remediation = new RemediationService(db, organizations, grants, transferLog);
+  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, summary, remediation };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -13,6 +13,7 @@ import { buildContext, type RequestContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { complexityPlugin, errorLoggingPlugin } from './graphql/plugins';
 import { buildServedSchema } from './graphql/schema';
+import { piiReadLogPlugin } from './modules/policy/pii-read.plugin';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
 
@@ -47,6 +48,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       ApolloServerPluginDrainHttpServer({ httpServer }),
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
+      piiReadLogPlugin({ db, transferLog: services.transferLog, log }),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

@@ -3,6 +3,10 @@ import type { IRules } from 'graphql-shield';
 import { ForbiddenError } from '../graphql/errors';
 import { isAgreementPartyAdmin } from '../modules/agreement/agreement.rules';
 import { mayUseTransferLogRule } from '../modules/transfer-log/transfer-log.rules';
+import { isInsurerUnderwriter } from '../modules/policy/policy.rules';
+import { isChannelOrExchangeAdmin, isChannelSales } from '../modules/sales/sales.rules';
+import { mayReadRemediationRule, mayStartRemediationRule } from '../modules/remediation/remediation.rules';
+import { mayExportPoliciesRule, mayReadCompletenessRule } from '../modules/summary/summary.rules';
 import { isAnyAdmin, isAuthenticated, isExchangeAdminRule } from './rules';
 
 /**
@@ -14,6 +18,9 @@ import { isAnyAdmin, isAuthenticated, isExchangeAdminRule } from './rules';
  */
 export const ruleMap = {
   Query: {
+    // Which policies (the insurer's own; a partner's own sales under READ_POLICIES; none for EXCHANGE/REGULATOR) is decided in SQL by the service.
+    policy: isAuthenticated,
+    policies: isAuthenticated,
     me: isAuthenticated,
     organizations: isAuthenticated,
     // Which agreements a caller sees (the parties' ADMINs, the EXCHANGE ADMIN all, others none) is decided in SQL by the service.
@@ -22,8 +29,25 @@ export const ruleMap = {
     transferLog: mayUseTransferLogRule,
     verifyTransferLog: mayUseTransferLogRule,
     transferLogCheckpoint: mayUseTransferLogRule,
+    // Insurers, partners, the REGULATOR; the service decides which insurer and which part of its book (summary.access.ts).
+    completenessSummary: mayReadCompletenessRule,
+    commissionHolds: mayReadCompletenessRule,
+    exportCompletenessCsv: mayReadCompletenessRule,
+    // The policies audience (insurers, partners); rows are exactly those PolicyService.list gives the caller.
+    exportPoliciesCsv: mayExportPoliciesRule,
+    // Insurer ADMIN/COMPLIANCE, REGULATOR, partner ADMIN/COMPLIANCE/SERVICE; rows decided by remediation.access.ts.
+    remediationCampaign: mayReadRemediationRule,
+    remediationCampaigns: mayReadRemediationRule,
   },
   Mutation: {
+    // SALES of a broker or bank channel; the service checks the SUBMIT_SALES agreement and the attestation (and logs refusals).
+    submitSales: isChannelSales,
+    // A channel's ADMIN for its own organization (checked by the service), or the exchange ADMIN.
+    registerSalesPerson: isChannelOrExchangeAdmin,
+    // Insurer ADMIN/COMPLIANCE; the service allows only its own insurer.
+    startRemediation: mayStartRemediationRule,
+    // UNDERWRITER of an insurer; the service allows only its own insurer's policies (others: NOT_FOUND).
+    underwritePolicy: isInsurerUnderwriter,
     createOrganization: isExchangeAdminRule,
     // Any ADMIN reaches the service, which allows the EXCHANGE ADMIN any organization and others only their own.
     createPrincipal: isAnyAdmin,
@@ -40,6 +64,20 @@ export const ruleMap = {
   Organization: { '*': allow },
   Principal: { '*': allow },
   PrincipalWithKey: { '*': allow },
+  // Person.idNumber / Person.phone are masked or disclosed by person.mapper; rows are scoped by PolicyService.
+  Policy: { '*': allow },
+  PolicyEdge: { '*': allow },
+  PolicyConnection: { '*': allow },
+  Person: { '*': allow },
+  Beneficiary: { '*': allow },
+  // Shared by Policy and the sales payload (SalesRecordResult.completeness).
+  Completeness: { '*': allow },
+  CompletenessIssue: { '*': allow },
+  // The submitSales payload holds policy numbers, codes and field paths; SalesPerson.phone is masked by its mapper.
+  SubmitSalesPayload: { '*': allow },
+  SalesRecordResult: { '*': allow },
+  FieldError: { '*': allow },
+  SalesPerson: { '*': allow },
   Agreement: { '*': allow },
   PageInfo: { '*': allow },
   TransferLogEntry: { '*': allow },
@@ -47,6 +85,12 @@ export const ruleMap = {
   TransferLogConnection: { '*': allow },
   LogVerification: { '*': allow },
   TransferLogCheckpoint: { '*': allow },
+  // Counts, codes and policy numbers only: no person's field (issue 5).
+  CompletenessBucket: { '*': allow },
+  FieldCount: { '*': allow },
+  CommissionHold: { '*': allow },
+  RemediationCampaign: { '*': allow },
+  RemediationProgress: { '*': allow },
 } satisfies IRules;
 
 export const permissions = shield(ruleMap, {

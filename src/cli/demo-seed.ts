@@ -1,4 +1,5 @@
 import type { Services } from '../container';
+import { seedDemoPolicies } from './demo-policies';
 import { inTransaction } from '../db/transaction';
 import { newId } from '../db/ids';
 import { OrganizationEntity, type OrganizationKind } from '../modules/organization/organization.entity';
@@ -62,7 +63,7 @@ export interface DemoKey {
  * once; returns null when the demo data is already there.
  */
 export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
-  return inTransaction(services.db, async (em) => {
+  const keys = await inTransaction(services.db, async (em) => {
     if (await services.organizations.findByCode(DEMO_ORGANIZATIONS[0]!.code, em)) return null;
     const keys: DemoKey[] = [];
     const admins = new Map<string, Actor>();
@@ -90,6 +91,9 @@ export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
     }
     return keys;
   });
+  // The demo book of policies, through the submitSales service path (after the parties' transaction committed).
+  if (keys) await seedDemoPolicies(services);
+  return keys;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,7 +1,11 @@
 import { AgreementEntity } from '../modules/agreement/agreement.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import { PrincipalEntity } from '../modules/principal/principal.entity';
+import { RemediationCampaignEntity, RemediationItemEntity } from '../modules/remediation/remediation.entity';
+import { PersonEntity } from '../modules/policy/person.entity';
+import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../modules/policy/policy.entity';
+import { SalesBatchEntity, SalesPersonEntity } from '../modules/sales/sales.entity';
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from '../modules/transfer-log/transfer-log.entity';
 
 /** Every TypeORM entity, listed explicitly (no globs: the same list in src and dist). */
-export const entities = [OrganizationEntity, PrincipalEntity, AgreementEntity, TransferLogEntryEntity, TransferLogPolicyEntity, TransferLogHeadEntity, TransferLogCheckpointEntity];
+export const entities = [OrganizationEntity, PrincipalEntity, AgreementEntity, TransferLogEntryEntity, TransferLogPolicyEntity, TransferLogHeadEntity, TransferLogCheckpointEntity, PersonEntity, PolicyEntity, PolicyBeneficiaryEntity, PolicyMissingFieldEntity, SalesPersonEntity, SalesBatchEntity, RemediationCampaignEntity, RemediationItemEntity];

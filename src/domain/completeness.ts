@@ -6,24 +6,24 @@
  * Pure: facts that need other records (how many policyholders share a
  * phone, the seller's registered phone) arrive in `CompletenessContext`.
  */
-import { Gender, IdType, Relationship, CompletenessStatus } from './enums';
+import { Relationship, CompletenessStatus } from './enums';
 import { parseIsoDate, todayInChina } from './dates';
-import { validateIdNumber, IdNumberFailure } from './resident-id';
-import { classifyPhone, samePhone } from './phone';
-import { addressProblem, AddressProblem } from './address';
-import { checkRelationship } from './relationship';
+import { IdNumberFailure } from './resident-id';
+import { AddressProblem } from './address';
+import { checkRelationship, type RelationshipPerson } from './relationship';
+import {
+  CLEAR_KEY,
+  factPerson,
+  isBlank,
+  phoneKeyOf,
+  type FactContext,
+  type FactPerson,
+  type FactRecord,
+  type PersonData,
+} from './person-facts';
 
-/** One person's customer information as received (every field optional, contract `PersonInput`). */
-export interface PersonData {
-  name?: string | null;
-  gender?: Gender | null;
-  /** `YYYY-MM-DD`. */
-  birthDate?: string | null;
-  idType?: IdType | null;
-  idNumber?: string | null;
-  phone?: string | null;
-  address?: string | null;
-}
+export { isBlank };
+export type { PersonData };
 
 export interface BeneficiaryData {
   person: PersonData;
@@ -130,11 +130,6 @@ const ADDRESS_WORDS: Record<AddressProblem, string> = {
   VAGUE: 'is too vague (no street, building or number)',
 };
 
-/** True when a value is absent, or a string that is empty after trimming. */
-export function isBlank(value: unknown): boolean {
-  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
-}
-
 interface PersonChecks {
   path: string; // e.g. `policyholder`, `beneficiaries[2]`
   label: string; // e.g. `Policyholder`, `Beneficiary 3`
@@ -142,9 +137,9 @@ interface PersonChecks {
   today: string;
 }
 
-function missingOf(person: PersonData, checks: PersonChecks): CompletenessIssue[] {
+function missingOf(person: FactPerson, checks: PersonChecks): CompletenessIssue[] {
   return checks.required
-    .filter((f) => isBlank(person[f]))
+    .filter((f) => person.blank.includes(f))
     .map((f) => ({
       field: `${checks.path}.${f}`,
       code: 'MISSING' as const,
@@ -153,17 +148,17 @@ function missingOf(person: PersonData, checks: PersonChecks): CompletenessIssue[
 }
 
 /** Authenticity checks of the fields a person has; blank fields are skipped. */
-function checksOf(person: PersonData, c: PersonChecks): CompletenessIssue[] {
+function checksOf(person: FactPerson, c: PersonChecks): CompletenessIssue[] {
   const issues: CompletenessIssue[] = [];
   const add = (field: PersonField, code: IssueCode, message: string) =>
     issues.push({ field: `${c.path}.${field}`, code, message: `${c.label} ${message}` });
-  const birthDate = isBlank(person.birthDate) ? null : (person.birthDate as string).trim();
+  const birthDate = person.blank.includes('birthDate') || person.birthDate === null ? null : person.birthDate.trim();
   const birthValid = birthDate !== null && parseIsoDate(birthDate) !== null && birthDate <= c.today && birthDate >= '1900-01-01';
   if (birthDate !== null && !birthValid) {
     add('birthDate', 'BIRTHDATE_INVALID', 'birth date is not a real date between 1900-01-01 and today.');
   }
-  if (person.idType && !isBlank(person.idNumber)) {
-    const id = validateIdNumber(person.idType, person.idNumber, { today: c.today });
+  const id = person.idCheck;
+  if (id) {
     if (!id.ok) {
       add('idNumber', id.code, `ID number ${ID_REASON_WORDS[id.reason]} (ID type ${person.idType}).`);
     } else {
@@ -175,23 +170,22 @@ function checksOf(person: PersonData, c: PersonChecks): CompletenessIssue[] {
       }
     }
   }
-  if (!isBlank(person.phone) && classifyPhone(person.phone) === 'INVALID') {
+  if (person.phoneInvalid) {
     add('phone', 'PHONE_FORMAT', 'phone is neither a mainland mobile number nor a landline with area code.');
   }
   return issues;
 }
 
-function addressCheck(person: PersonData, c: PersonChecks): CompletenessIssue[] {
-  if (isBlank(person.address)) return [];
-  const problem = addressProblem(person.address);
+function addressCheck(person: FactPerson, c: PersonChecks): CompletenessIssue[] {
+  const problem = person.addressProblem;
   return problem
     ? [{ field: `${c.path}.address`, code: 'ADDRESS_PLACEHOLDER', message: `${c.label} address ${ADDRESS_WORDS[problem]}.` }]
     : [];
 }
 
 /** Signals only the policyholder's phone carries (DOMAIN.md "Signals used by insurers"). */
-function policyholderPhoneChecks(person: PersonData, context: CompletenessContext): CompletenessIssue[] {
-  if (isBlank(person.phone)) return [];
+function policyholderPhoneChecks(person: FactPerson, context: FactContext): CompletenessIssue[] {
+  if (person.blank.includes('phone')) return [];
   const issues: CompletenessIssue[] = [];
   if ((context.phoneSharedCount ?? 0) >= PHONE_SHARED_THRESHOLD) {
     issues.push({
@@ -200,7 +194,7 @@ function policyholderPhoneChecks(person: PersonData, context: CompletenessContex
       message: `Policyholder phone is shared by policyholders of ${PHONE_SHARED_THRESHOLD} or more different ID numbers at this insurer.`,
     });
   }
-  if (samePhone(person.phone, context.salesPersonPhone)) {
+  if (person.phoneKey !== null && person.phoneKey === (context.salesPersonPhoneKey ?? null)) {
     issues.push({
       field: 'policyholder.phone',
       code: 'PHONE_IS_SALES_PERSON',
@@ -210,8 +204,18 @@ function policyholderPhoneChecks(person: PersonData, context: CompletenessContex
   return issues;
 }
 
+/** What the relationship rules read of a person: the clear values and the precomputed identity facts. */
+function relationshipPerson(p: FactPerson): RelationshipPerson {
+  return { name: p.name, gender: p.gender, birthDate: p.birthDate, idType: p.idType, idKey: p.idKey, idEmbedded: p.idEmbedded };
+}
+
+/** A person with nothing known (an absent policyholder or insured). */
+const NOBODY: FactPerson = factPerson({}, { key: CLEAR_KEY, today: '1900-01-01' });
+
 /**
- * Assesses a record: `missing` lists the required fields that are blank
+ * Assesses a record from its people's facts (see person-facts.ts): the
+ * verdict of {@link assessCompleteness}, computable from stored rows without
+ * decrypting anything. `missing` lists the required fields that are blank
  * (policyholder, then insured, then `insuredRelationship`); `issues` holds,
  * person by person (policyholder, insured with the relationship, then each
  * beneficiary), the `MISSING` entries followed by the failed checks in the
@@ -219,12 +223,14 @@ function policyholderPhoneChecks(person: PersonData, context: CompletenessContex
  * Status (README "Completeness"): INCOMPLETE when `missing` is not empty,
  * else SUSPECT when an issue concerns the policyholder, the insured or their
  * relationship, else COMPLETE. Beneficiary issues never change the status.
+ * The ID checks are those of the time the facts were made; the birth-date
+ * range is judged on `context.today`.
  */
-export function assessCompleteness(record: RecordData, context: CompletenessContext = {}): Completeness {
+export function assessFromFacts(record: FactRecord, context: FactContext = {}): Completeness {
   const today = context.today ?? todayInChina();
   const asOf = parseIsoDate(record.applicationDate) ? (record.applicationDate as string) : today;
-  const ph = record.policyholder ?? {};
-  const ins = record.insured ?? {};
+  const ph = record.policyholder ?? NOBODY;
+  const ins = record.insured ?? NOBODY;
   const phChecks: PersonChecks = { path: 'policyholder', label: 'Policyholder', required: POLICYHOLDER_REQUIRED, today };
   const insChecks: PersonChecks = { path: 'insured', label: 'Insured', required: INSURED_REQUIRED, today };
 
@@ -244,15 +250,15 @@ export function assessCompleteness(record: RecordData, context: CompletenessCont
       message: 'Relationship of the insured to the policyholder is required (Art. 6(3) of the measures) but missing.',
     });
   } else {
-    for (const f of checkRelationship(record.insuredRelationship, ins, ph, { asOf })) {
+    for (const f of checkRelationship(record.insuredRelationship, relationshipPerson(ins), relationshipPerson(ph), { asOf })) {
       main.push({ field: 'insuredRelationship', code: f.code, message: f.message });
     }
   }
 
   const beneficiaryIssues = (record.beneficiaries ?? []).flatMap((b, i) => {
-    const person = b?.person ?? {};
+    const person = b?.person ?? NOBODY;
     const c: PersonChecks = { path: `beneficiaries[${i}]`, label: `Beneficiary ${i + 1}`, required: BENEFICIARY_REQUIRED, today };
-    const rel = checkRelationship(b?.relationshipToInsured, person, ins, {
+    const rel = checkRelationship(b?.relationshipToInsured, relationshipPerson(person), relationshipPerson(ins), {
       asOf,
       subjectLabel: 'beneficiary',
       otherLabel: 'insured',
@@ -263,4 +269,27 @@ export function assessCompleteness(record: RecordData, context: CompletenessCont
   const missing = main.filter((i) => i.code === 'MISSING').map((i) => i.field);
   const status: CompletenessStatus = missing.length > 0 ? 'INCOMPLETE' : main.length > 0 ? 'SUSPECT' : 'COMPLETE';
   return { status, missing, issues: [...main, ...beneficiaryIssues] };
+}
+
+/**
+ * Assesses a record as received (see {@link assessFromFacts} for the order
+ * of `missing` and `issues` and the status rule): the facts of each person
+ * are made with their values in clear as keys, then assessed. Pure.
+ */
+export function assessCompleteness(record: RecordData, context: CompletenessContext = {}): Completeness {
+  const today = context.today ?? todayInChina();
+  const options = { today, key: CLEAR_KEY };
+  return assessFromFacts(
+    {
+      policyholder: factPerson(record.policyholder, options),
+      insured: factPerson(record.insured, options),
+      insuredRelationship: record.insuredRelationship,
+      beneficiaries: (record.beneficiaries ?? []).map((b) => ({
+        person: factPerson(b?.person, options),
+        relationshipToInsured: b?.relationshipToInsured,
+      })),
+      applicationDate: record.applicationDate,
+    },
+    { phoneSharedCount: context.phoneSharedCount, salesPersonPhoneKey: phoneKeyOf(context.salesPersonPhone, CLEAR_KEY), today },
+  );
 }

@@ -9,3 +9,5 @@ export * from './completeness';
 export * from './masking';
 export * from './canonical-json';
 export * from './hash-chain';
+export { personFacts, factPerson, phoneKeyOf, CLEAR_KEY, PERSON_FIELDS } from './person-facts';
+export type { PersonFacts, FactPerson, FactRecord, FactContext, FactBeneficiary, FactKey, IdCheckFact, PersonFactsOptions, PersonField } from './person-facts';

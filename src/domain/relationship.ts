@@ -18,6 +18,18 @@ export interface RelationshipPerson {
   birthDate?: string | null;
   idType?: IdType | null;
   idNumber?: string | null;
+  /**
+   * Precomputed equality key of `canonicalIdNumber(idType, idNumber)` (null
+   * when blank), e.g. a keyed hash kept where the number itself is encrypted.
+   * When present, `idNumber` is not read for comparing documents.
+   */
+  idKey?: string | null;
+  /**
+   * Precomputed birth date and gender embedded in `idNumber` when it parses as
+   * a GB 11643 number whatever its birth date's relation to today (null when
+   * it does not). When present, `idNumber` is not parsed.
+   */
+  idEmbedded?: { birthDate: string; gender: Gender } | null;
 }
 
 export type RelationshipRule =
@@ -67,12 +79,27 @@ function normalizeName(name: string | null | undefined): string {
  * is missing); DIFFERENT when both numbers are present and differ; else UNKNOWN.
  */
 export function compareById(a: RelationshipPerson, b: RelationshipPerson): SamePerson {
-  const na = canonicalIdNumber(a.idType, a.idNumber);
-  const nb = canonicalIdNumber(b.idType, b.idNumber);
+  const na = idKeyOf(a);
+  const nb = idKeyOf(b);
   if (na === null || nb === null) return 'UNKNOWN';
   if (na !== nb) return 'DIFFERENT';
   if (a.idType && b.idType && idTypeFamily(a.idType) !== idTypeFamily(b.idType)) return 'UNKNOWN';
   return 'SAME';
+}
+
+function idKeyOf(p: RelationshipPerson): string | null {
+  return p.idKey !== undefined ? p.idKey : canonicalIdNumber(p.idType, p.idNumber);
+}
+
+/**
+ * What the ID number embeds, valid on `asOf`: `parseResidentId(idNumber, {today: asOf})`,
+ * or the same from precomputed `idEmbedded` (a number that parses apart from
+ * the future-date rule parses on `asOf` exactly when its birth date is not after it).
+ */
+function embeddedOn(p: RelationshipPerson, asOf: string): { birthDate: string; gender: Gender } | null {
+  if (p.idEmbedded !== undefined) return p.idEmbedded && p.idEmbedded.birthDate <= asOf ? p.idEmbedded : null;
+  const parsed = parseResidentId(p.idNumber, { today: asOf });
+  return parsed.ok ? parsed : null;
 }
 
 /**
@@ -96,15 +123,13 @@ export function compareByNameAndBirthDate(a: RelationshipPerson, b: Relationship
 function effectiveBirthDate(p: RelationshipPerson, asOf: string): string | null {
   const stated = p.birthDate ?? '';
   if (parseIsoDate(stated) && stated >= '1900-01-01' && stated <= asOf) return stated;
-  const parsed = parseResidentId(p.idNumber, { today: asOf });
-  return parsed.ok ? parsed.birthDate : null;
+  return embeddedOn(p, asOf)?.birthDate ?? null;
 }
 
 /** Stated gender, else the one embedded in a GB 11643-shaped number. */
 function effectiveGender(p: RelationshipPerson, asOf: string): Gender | null {
   if (p.gender) return p.gender;
-  const parsed = parseResidentId(p.idNumber, { today: asOf });
-  return parsed.ok ? parsed.gender : null;
+  return embeddedOn(p, asOf)?.gender ?? null;
 }
 
 /** True when `older` was at least `MIN_GENERATION_GAP_YEARS` old on `younger`'s birth date. */

@@ -3,6 +3,8 @@ import { In, type DataSource } from 'typeorm';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import type { Grant } from '../modules/agreement/agreement.status';
 import { loadGrants } from '../modules/agreement/grant.service';
+import { PersonEntity } from '../modules/policy/person.entity';
+import { PolicyBeneficiaryEntity } from '../modules/policy/policy.entity';
 
 /** Batches `ids` into one `WHERE id IN (…)` and returns rows in the order asked (null when absent). */
 export function byIdLoader<T extends { id: string }>(load: (ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {
@@ -24,6 +26,15 @@ export function createLoaders(db: DataSource, now: Date = new Date()) {
     }),
     /** Key `${organizationId}:${insurerId}` (grantKey): the scopes held now, one query per batch (GrantService). */
     grants: new DataLoader<string, Grant>((keys) => loadGrants(db.manager, keys, now)),
+    /** People of the policies being resolved (one query per batch; person.mapper decides what of them is shown). */
+    personById: byIdLoader((ids) => db.getRepository(PersonEntity).findBy({ id: In(ids) })),
+    /** Beneficiary rows of each policy, in their order (one query per batch of policies). */
+    beneficiariesByPolicyId: new DataLoader<string, PolicyBeneficiaryEntity[]>(async (policyIds) => {
+      const rows = await db.getRepository(PolicyBeneficiaryEntity).find({ where: { policyId: In([...policyIds]) }, order: { ord: 'ASC', id: 'ASC' } });
+      const byPolicy = new Map<string, PolicyBeneficiaryEntity[]>();
+      for (const row of rows) byPolicy.set(row.policyId, [...(byPolicy.get(row.policyId) ?? []), row]);
+      return policyIds.map((id) => byPolicy.get(id) ?? []);
+    }),
   };
 }
 

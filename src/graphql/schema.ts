@@ -6,10 +6,14 @@ import { permissions } from '../auth/permissions';
 import { AgreementResolver } from '../modules/agreement/agreement.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { PrincipalResolver } from '../modules/principal/principal.resolver';
+import { RemediationProgressResolver, RemediationResolver } from '../modules/remediation/remediation.resolver';
+import { SummaryResolver } from '../modules/summary/summary.resolver';
+import { PersonResolver, PolicyResolver } from '../modules/policy/policy.resolver';
+import { SalesResolver } from '../modules/sales/sales.resolver';
 import { TransferLogResolver } from '../modules/transfer-log/transfer-log.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver] as const;
+export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver, PolicyResolver, PersonResolver, SalesResolver, SummaryResolver, RemediationResolver, RemediationProgressResolver] as const;
 
 /** The schema as type-graphql builds it from the decorated classes, before shield. */
 export async function buildBareSchema(): Promise<GraphQLSchema> {

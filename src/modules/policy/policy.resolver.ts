@@ -1,0 +1,92 @@
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { NotFoundError } from '../../graphql/errors';
+import { toOrganization } from '../organization/organization.mapper';
+import { Organization } from '../organization/organization.type';
+import { revealIdNumber, revealPhone, toBeneficiary, toPerson } from './person.mapper';
+import { Beneficiary, Person } from './person.type';
+import { PolicyFilter } from './policy.inputs';
+import { toPolicy, toPolicyConnection } from './policy.mapper';
+import { Policy, PolicyConnection } from './policy.type';
+
+@Resolver(() => Policy)
+export class PolicyResolver {
+  @Query(() => Policy, { nullable: true, description: 'A policy the caller may see; null otherwise (whether or not it exists).' })
+  async policy(@Arg('insurerCode', () => String) insurerCode: string, @Arg('policyNo', () => String) policyNo: string, @Ctx() ctx: RequestContext): Promise<Policy | null> {
+    const found = await ctx.services.policies.findOne(ctx, insurerCode, policyNo);
+    return found ? toPolicy(found.entity, found.view) : null;
+  }
+
+  @Query(() => PolicyConnection, { description: 'Policies the caller may see, newest first.' })
+  async policies(
+    @Arg('filter', () => PolicyFilter, { nullable: true }) filter: PolicyFilter | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PolicyConnection> {
+    return toPolicyConnection(await ctx.services.policies.list(ctx, { filter, first, after }));
+  }
+
+  @Mutation(() => Policy)
+  async underwritePolicy(
+    @Arg('insurerCode', () => String) insurerCode: string,
+    @Arg('policyNo', () => String) policyNo: string,
+    @Arg('overrideReason', () => String, { nullable: true }) overrideReason: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Policy> {
+    const done = await ctx.services.policies.underwrite(ctx, insurerCode, policyNo, overrideReason);
+    return toPolicy(done.entity, done.view);
+  }
+
+  @FieldResolver(() => Organization)
+  async insurer(@Root() policy: Policy, @Ctx() ctx: RequestContext): Promise<Organization> {
+    const org = await ctx.loaders.organizationById.load(policy.insurerId);
+    if (!org) throw new NotFoundError('Organization');
+    return toOrganization(org);
+  }
+
+  @FieldResolver(() => Organization, { nullable: true })
+  async channel(@Root() policy: Policy, @Ctx() ctx: RequestContext): Promise<Organization | null> {
+    if (policy.channelId === null) return null;
+    const org = await ctx.loaders.organizationById.load(policy.channelId);
+    return org ? toOrganization(org) : null;
+  }
+
+  @FieldResolver(() => Person)
+  async policyholder(@Root() policy: Policy, @Ctx() ctx: RequestContext): Promise<Person> {
+    const person = await ctx.loaders.personById.load(policy.policyholderId);
+    if (!person) throw new NotFoundError('Person');
+    return toPerson(person, policy.view, 'policyholder');
+  }
+
+  @FieldResolver(() => Person)
+  async insured(@Root() policy: Policy, @Ctx() ctx: RequestContext): Promise<Person> {
+    const person = await ctx.loaders.personById.load(policy.insuredId);
+    if (!person) throw new NotFoundError('Person');
+    return toPerson(person, policy.view, 'insured');
+  }
+
+  @FieldResolver(() => [Beneficiary])
+  async beneficiaries(@Root() policy: Policy, @Ctx() ctx: RequestContext): Promise<Beneficiary[]> {
+    const rows = await ctx.loaders.beneficiariesByPolicyId.load(policy.id);
+    const people = await ctx.loaders.personById.loadMany(rows.map((row) => row.personId));
+    return rows.map((row, i) => {
+      const person = people[i];
+      if (!person || person instanceof Error) throw new NotFoundError('Person');
+      return toBeneficiary(row, person, policy.view, i);
+    });
+  }
+}
+
+@Resolver(() => Person)
+export class PersonResolver {
+  @FieldResolver(() => String, { nullable: true, description: 'Masked unless the caller may see full personal data.' })
+  idNumber(@Root() person: Person, @Ctx() ctx: RequestContext): string | null {
+    return revealIdNumber(ctx, person);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Masked unless the caller may see full personal data.' })
+  phone(@Root() person: Person, @Ctx() ctx: RequestContext): string | null {
+    return revealPhone(ctx, person);
+  }
+}

@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { hasRole, isKind, type Actor } from '../../auth/actor';
+import type { RequestContext } from '../../graphql/context';
+import type { CompletenessStatus } from '../../domain/enums';
+import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
+import { isId } from '../../db/ids';
+import { inTransaction } from '../../db/transaction';
+import { decodeCursor, pageSize } from '../../graphql/pagination';
+import type { GrantService } from '../agreement/grant.service';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import { normalizeCode, type OrganizationService } from '../organization/organization.service';
+import { requireActor } from '../principal/principal.service';
+import { normalizePolicyNo } from '../sales/sales.validation';
+import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import type { PiiView } from './person.type';
+import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
+import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
+import { storedCompleteness, suspectCodes } from './stored-completeness';
+
+export interface PolicyFilterData {
+  insurerCode?: string | null;
+  channelCode?: string | null;
+  completeness?: CompletenessStatus | null;
+  status?: PolicyStatusValue | null;
+  missingField?: string | null;
+}
+
+export interface PolicyListArgs {
+  filter?: PolicyFilterData | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** A policy the caller may see, with how its people's ID numbers and phones may be shown. */
+export interface VisiblePolicy {
+  entity: PolicyEntity;
+  view: PiiView;
+}
+
+export interface PolicyPage {
+  items: VisiblePolicy[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+/** Tag of the policies list's cursors (see encodeCursor). */
+export const POLICY_CURSOR = 'pol';
+/** `channelCode` naming the policies sold without a channel. */
+export const DIRECT_CHANNEL = 'DIRECT';
+export const MAX_OVERRIDE_REASON = 500;
+
+/**
+ * The rows a caller may read, as SQL scoping (contract "Who may do what":
+ * policy, policies): the insurer's principals read their insurer's book; a
+ * partner reads only what it distributed (`channel_id` = its organization)
+ * of insurers whose ACTIVE agreement grants it READ_POLICIES. Null: nothing.
+ */
+interface ReadScope {
+  insurerIds: string[];
+  /** A partner's own organization: only policies it sold. */
+  channelId: string | null;
+}
+
+const FULL: PiiView = Object.freeze({ mode: 'FULL', disclosure: null }) as PiiView;
+const MASKED: PiiView = Object.freeze({ mode: 'MASKED', disclosure: null }) as PiiView;
+
+function isPartner(actor: Actor): boolean {
+  return isKind(actor, 'BROKER', 'BANK_CHANNEL');
+}
+
+function isSqlite(em: EntityManager): boolean {
+  return em.connection.options.type === 'better-sqlite3';
+}
+
+/**
+ * Reading policies (`policy`, `policies`) and underwriting them
+ * (`underwritePolicy`). A record the caller may not see is answered as
+ * absent (null, or missing from the list; NOT_FOUND for underwriting), never
+ * with an error that would confirm it exists. EXCHANGE and REGULATOR
+ * principals read no policies here, so they never see a person's fields.
+ */
+export class PolicyService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly organizations: OrganizationService,
+    private readonly grants: GrantService,
+    private readonly transferLog: Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>,
+  ) {}
+
+  // --------------------------------------------------------------- reading ---
+
+  /** `policy(insurerCode, policyNo)`: the policy when the caller may see it, else null. */
+  async findOne(ctx: RequestContext, insurerCode: string, policyNo: string): Promise<VisiblePolicy | null> {
+    const scope = await this.readScope(ctx, insurerCode);
+    if (!scope) return null;
+    const qb = this.scoped(this.db.manager, scope).andWhere('p.policy_no = :policyNo', { policyNo: normalizePolicyNo(policyNo) });
+    const entity = await qb.getOne();
+    if (!entity) return null;
+    return { entity, view: (await this.viewsFor(ctx, [entity.insurerId])).get(entity.insurerId)!(entity.policyNo) };
+  }
+
+  /**
+   * `policies(filter, first, after)`: newest first (ids are UUIDv7, so id
+   * order is creation order), keyset-paginated on the id. Every filter is
+   * SQL on indexed columns (`missingField` through `policy_missing_field`),
+   * scoped to what the caller may see; `totalCount` counts the same rows.
+   */
+  async list(ctx: RequestContext, args: PolicyListArgs): Promise<PolicyPage> {
+    requireActor(ctx);
+    const first = pageSize(args.first);
+    const after = decodeCursor(POLICY_CURSOR, args.after, isId);
+    const filter = args.filter ?? {};
+    const empty: PolicyPage = { items: [], hasNextPage: false, totalCount: 0 };
+    const scope = await this.readScope(ctx, filter.insurerCode ?? null);
+    if (!scope) return empty;
+    const qb = this.scoped(this.db.manager, scope);
+    if (!(await this.applyFilter(ctx, qb, filter))) return empty;
+
+    const totalCount = await qb.clone().getCount();
+    if (after !== null) qb.andWhere('p.id < :after', { after });
+    const rows = await qb.orderBy('p.id', 'DESC').limit(first + 1).getMany();
+    const page = rows.slice(0, first);
+    const views = await this.viewsFor(ctx, [...new Set(page.map((r) => r.insurerId))]);
+    return {
+      items: page.map((entity) => ({ entity, view: views.get(entity.insurerId)!(entity.policyNo) })),
+      hasNextPage: rows.length > first,
+      totalCount,
+    };
+  }
+
+  /** The caller's read scope, narrowed to `insurerCode` when given (null when that insurer is not readable). */
+  private async readScope(ctx: RequestContext, insurerCode: string | null): Promise<ReadScope | null> {
+    const actor = requireActor(ctx);
+    let named: OrganizationEntity | null = null;
+    if (insurerCode !== null) {
+      named = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));
+      if (!named || named.kind !== 'INSURER') return null;
+    }
+    if (isKind(actor, 'INSURER')) {
+      if (named && named.id !== actor.organizationId) return null;
+      return { insurerIds: [actor.organizationId], channelId: null };
+    }
+    if (!isPartner(actor)) return null; // EXCHANGE, REGULATOR: no policies, no person fields
+    if (named) {
+      const grant = await this.grants.of(ctx, actor.organizationId, named.id);
+      return grant.scopes.has('READ_POLICIES') ? { insurerIds: [named.id], channelId: actor.organizationId } : null;
+    }
+    const granting = await this.grants.insurersGranting(ctx, actor.organizationId, 'READ_POLICIES');
+    if (granting.length === 0) return null;
+    return { insurerIds: granting.map((g) => g.insurerId), channelId: actor.organizationId };
+  }
+
+  private scoped(em: EntityManager, scope: ReadScope): SelectQueryBuilder<PolicyEntity> {
+    const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: scope.insurerIds });
+    if (scope.channelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: scope.channelId });
+    return qb;
+  }
+
+  /** Adds the filter's conditions; false when the filter can match nothing (an unknown channel code). */
+  private async applyFilter(ctx: RequestContext, qb: SelectQueryBuilder<PolicyEntity>, filter: PolicyFilterData): Promise<boolean> {
+    if (filter.channelCode !== undefined && filter.channelCode !== null) {
+      const code = normalizeCode(filter.channelCode);
+      if (code === DIRECT_CHANNEL) {
+        qb.andWhere('p.channel_id IS NULL');
+      } else {
+        const channel = await ctx.loaders.organizationByCode.load(code);
+        if (!channel) return false;
+        qb.andWhere('p.channel_id = :channelId', { channelId: channel.id });
+      }
+    }
+    if (filter.completeness !== undefined && filter.completeness !== null) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
+    if (filter.status !== undefined && filter.status !== null) qb.andWhere('p.status = :status', { status: filter.status });
+    if (filter.missingField !== undefined && filter.missingField !== null) {
+      const field = filter.missingField.trim();
+      if (field === '' || field.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
+      qb.andWhere(
+        'EXISTS (SELECT 1 FROM policy_missing_field m WHERE m.insurer_id = p.insurer_id AND m.field = :missingField AND m.policy_id = p.id)',
+        { missingField: field },
+      );
+    }
+    return true;
+  }
+
+  /**
+   * How people's ID numbers and phones may be shown, per insurer of the
+   * rows: whole to the insurer itself; to a partner whole only while an
+   * ACTIVE agreement grants VIEW_FULL_PII (and then as a disclosure that the
+   * response's READ_PII entry records), masked otherwise. One grants query
+   * for all insurers of a page (the per-request loader).
+   */
+  private async viewsFor(ctx: RequestContext, insurerIds: string[]): Promise<Map<string, (policyNo: string) => PiiView>> {
+    const actor = requireActor(ctx);
+    const views = new Map<string, (policyNo: string) => PiiView>();
+    const grants = await Promise.all(insurerIds.map((id) => this.grants.of(ctx, actor.organizationId, id)));
+    insurerIds.forEach((insurerId, i) => {
+      const grant = grants[i]!;
+      if (actor.organizationId === insurerId) views.set(insurerId, () => FULL);
+      else if (isPartner(actor) && grant.scopes.has('VIEW_FULL_PII')) {
+        const agreementId = grant.agreementIds[0] ?? null;
+        views.set(insurerId, (policyNo) => ({ mode: 'FULL', disclosure: { insurerId, policyNo, agreementId } }));
+      } else views.set(insurerId, () => MASKED);
+    });
+    return views;
+  }
+
+  /**
+   * How this caller may see people's ID numbers and phones on policy
+   * `policyNo` of `insurerId` (the rule of {@link viewsFor}), for responses
+   * of other modules about one policy (submitCorrection).
+   */
+  async viewOf(ctx: RequestContext, insurerId: string, policyNo: string): Promise<PiiView> {
+    return (await this.viewsFor(ctx, [insurerId])).get(insurerId)!(policyNo);
+  }
+
+  // ----------------------------------------------------------- underwriting ---
+
+  /**
+   * `underwritePolicy`: an UNDERWRITER of the insurer underwrites a PENDING
+   * policy. Art. 6(3): refused with INCOMPLETE_CUSTOMER_INFO (the missing
+   * paths in `extensions.missing`) while required information is missing,
+   * and with SUSPECT_CUSTOMER_INFO (the issue codes in `extensions.issues`)
+   * while an authenticity check fails, unless `overrideReason` is given.
+   * The status, the underwriter, the time and the override reason are stored
+   * on the policy (version + 1) and logged in the same transaction (the
+   * reason only as a digest). A refusal leaves the policy unchanged and is
+   * recorded in the log in a transaction of its own. Another insurer's
+   * policy, or none, is NOT_FOUND.
+   */
+  async underwrite(ctx: RequestContext, insurerCode: string, policyNo: string, overrideReason?: string | null): Promise<VisiblePolicy> {
+    const actor = requireActor(ctx);
+    if (!isKind(actor, 'INSURER') || !hasRole(actor, 'UNDERWRITER')) throw new ForbiddenError('Only an UNDERWRITER of the insurer may underwrite');
+    const reason = normalizeReason(overrideReason);
+    const insurer = await this.organizations.findByCode(insurerCode);
+    if (!insurer || insurer.id !== actor.organizationId) throw new NotFoundError('Policy');
+    const no = normalizePolicyNo(policyNo);
+    try {
+      const entity = await inTransaction(this.db, async (em) => {
+        await this.transferLog.lockChain(em, insurer.id);
+        const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId: insurer.id, no });
+        if (!isSqlite(em)) qb.setLock('pessimistic_write');
+        const policy = await qb.getOne();
+        if (!policy) throw new NotFoundError('Policy');
+        if (policy.status === 'UNDERWRITTEN') throw new BadInputError('The policy is already underwritten', { reason: 'UNDERWRITTEN' });
+        const verdict = storedCompleteness(policy);
+        if (verdict.status === 'INCOMPLETE') throw new IncompleteCustomerInfoError(verdict.missing);
+        const overridden = verdict.status === 'SUSPECT';
+        if (overridden && reason === null) throw new SuspectCustomerInfoError(suspectCodes(verdict));
+
+        const now = new Date();
+        const moved = await em
+          .createQueryBuilder()
+          .update(PolicyEntity)
+          .set({ status: 'UNDERWRITTEN', underwrittenAt: now, underwrittenBy: actor.principalId, underwritingOverride: overridden ? reason : null, version: () => 'version + 1', updatedAt: now })
+          .where('id = :id AND version = :version AND status = :pending', { id: policy.id, version: policy.version, pending: 'PENDING' })
+          .execute();
+        if (moved.affected !== undefined && moved.affected !== 1) throw new Error('underwritePolicy: the policy changed while locked');
+        await this.transferLog.append(em, {
+          insurerId: insurer.id,
+          operation: 'underwritePolicy',
+          ...actorFields(ctx),
+          policyNos: [policy.policyNo],
+          fields: overridden ? ['status', 'underwritingOverride'] : ['status'],
+          change: {
+            policyId: policy.id,
+            policyNo: policy.policyNo,
+            version: policy.version + 1,
+            status: 'UNDERWRITTEN',
+            completeness: verdict.status,
+            override: overridden,
+            overriddenIssues: overridden ? suspectCodes(verdict) : [],
+            overrideReasonSha256: overridden && reason !== null ? sha256(reason) : null,
+          },
+        });
+        return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
+      });
+      return { entity, view: FULL };
+    } catch (error) {
+      if (error instanceof IncompleteCustomerInfoError || error instanceof SuspectCustomerInfoError) {
+        await this.transferLog.recordRefusal({
+          insurerId: insurer.id,
+          operation: 'underwritePolicy',
+          errorCode: error.code,
+          ...actorFields(ctx),
+          policyNos: [no],
+          fields: ['status'],
+          change: { policyNo: no, errorCode: error.code, missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] },
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function normalizeReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null) return null;
+  const text = reason.trim();
+  if (text === '' || text.length > MAX_OVERRIDE_REASON) {
+    throw new BadInputError(`overrideReason must be 1 to ${MAX_OVERRIDE_REASON} characters`, { field: 'overrideReason', limit: MAX_OVERRIDE_REASON });
+  }
+  return text;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

@@ -1,0 +1,51 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { NotFoundError } from '../../graphql/errors';
+import { DateScalar } from '../../graphql/scalars';
+import { toOrganization } from '../organization/organization.mapper';
+import { Organization } from '../organization/organization.type';
+import { toRemediationCampaign } from './remediation.mapper';
+import { RemediationCampaign, RemediationProgress } from './remediation.type';
+
+@Resolver(() => RemediationCampaign)
+export class RemediationResolver {
+  @Mutation(() => RemediationCampaign, {
+    description: 'Snapshots the insurer\'s long-term policies applied for before issuedBefore whose policyholder phone or address is missing, malformed, shared or a placeholder.',
+  })
+  async startRemediation(
+    @Arg('insurerCode', () => String) insurerCode: string,
+    @Arg('issuedBefore', () => DateScalar) issuedBefore: string,
+    @Arg('deadline', () => DateScalar) deadline: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RemediationCampaign> {
+    return toRemediationCampaign(await ctx.services.remediation.start(ctx, insurerCode, issuedBefore, deadline));
+  }
+
+  @Query(() => RemediationCampaign, { nullable: true })
+  async remediationCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RemediationCampaign | null> {
+    const view = await ctx.services.remediation.campaign(ctx, id);
+    return view ? toRemediationCampaign(view) : null;
+  }
+
+  @Query(() => [RemediationCampaign], { description: 'An insurer\'s clean-up campaigns, newest first.' })
+  async remediationCampaigns(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<RemediationCampaign[]> {
+    return (await ctx.services.remediation.campaigns(ctx, insurerCode)).map(toRemediationCampaign);
+  }
+
+  @FieldResolver(() => Organization)
+  async insurer(@Root() campaign: RemediationCampaign, @Ctx() ctx: RequestContext): Promise<Organization> {
+    const org = await ctx.loaders.organizationById.load(campaign.insurerId);
+    if (!org) throw new NotFoundError('Organization');
+    return toOrganization(org);
+  }
+}
+
+@Resolver(() => RemediationProgress)
+export class RemediationProgressResolver {
+  @FieldResolver(() => Organization, { nullable: true })
+  async channel(@Root() progress: RemediationProgress, @Ctx() ctx: RequestContext): Promise<Organization | null> {
+    if (!progress.channelId) return null;
+    const org = await ctx.loaders.organizationById.load(progress.channelId);
+    return org ? toOrganization(org) : null;
+  }
+}

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'typeorm';
+import { parseExportArgs, runExport } from '../../src/cli/export';
+import { startTestApp, type TestApp } from '../support/app';
+import { TEST_DB } from '../support/db';
+import { createAgreement, createParty } from '../support/factories';
+import { adult, completeSeed, insertPolicies, type PolicySeed } from '../support/policies';
+
+const SUMMARY = `query($insurerCode: String!, $groupBy: SummaryDimension!) {
+  completenessSummary(insurerCode: $insurerCode, groupBy: $groupBy) { key total complete incomplete suspect missingByField { field count } }
+}`;
+
+/**
+ * `npm run export` runs the same SummaryService code as the GraphQL exports
+ * (so the CSVs are identical), and the summary is a constant number of
+ * aggregated SQL statements whatever the size of the book.
+ */
+describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, () => {
+  let app: TestApp;
+  let dir: string;
+  let env: Record<string, string>;
+  let insurer: Awaited<ReturnType<typeof createParty>>;
+  let bank: Awaited<ReturnType<typeof createParty>>;
+  let statements: string[] | null = null;
+  let serial = 0;
+
+  const batch = (n: number): PolicySeed[] =>
+    Array.from({ length: n }, () => {
+      serial += 1;
+      const kind = serial % 4;
+      return completeSeed(insurer.id, `EX-${String(serial).padStart(4, '0')}`, {
+        channelId: kind === 0 ? null : bank.id,
+        productCode: kind % 2 ? 'LIFE-20Y' : 'ANNUITY-10Y',
+        applicationDate: `2026-0${1 + (serial % 3)}-1${serial % 10}`,
+        ...(kind === 1 ? { policyholder: adult({ phone: null }), insured: adult(), insuredRelationship: 'OTHER' as const } : {}),
+        ...(kind === 2 ? { policyholder: adult({ address: 'n/a' }), insured: adult(), insuredRelationship: 'OTHER' as const } : {}),
+      });
+    });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-export-'));
+    const sqliteUrl = `sqlite:${path.join(dir, 'kexin.sqlite')}`;
+    app = await startTestApp(TEST_DB === 'sqlite' ? { DATABASE_URL: sqliteUrl } : {});
+    env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: app.config.database.type === 'mysql' ? app.config.database.url : sqliteUrl,
+      KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+    };
+    insurer = await createParty(app, 'INSURER', ['ADMIN']);
+    bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN']);
+    await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['READ_COMPLETENESS'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
+    await insertPolicies(app, batch(12));
+
+    const original = app.db.logger;
+    app.db.logger = new Proxy(original, {
+      get(target, prop, receiver) {
+        if (prop === 'logQuery') {
+          return (query: string, parameters?: unknown[], runner?: unknown) => {
+            statements?.push(query);
+            return target.logQuery(query, parameters, runner as never);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Logger;
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await runExport(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { status, out: out.join(''), err: err.join('') };
+  }
+
+  it('parses its arguments', () => {
+    expect(parseExportArgs(['summary', '--insurer', 'A', '--group-by', 'product', '--from', '2026-01-01'])).toEqual({
+      kind: 'summary',
+      insurer: 'A',
+      groupBy: 'PRODUCT',
+      from: '2026-01-01',
+      to: null,
+      out: null,
+    });
+    expect(parseExportArgs(['policies', '--insurer=A', '--completeness', 'incomplete', '--channel', 'DIRECT'])).toEqual({
+      kind: 'policies',
+      insurer: 'A',
+      out: null,
+      filter: { channelCode: 'DIRECT', completeness: 'INCOMPLETE', status: null, missingField: null },
+    });
+    expect(parseExportArgs(['holds', '--insurer', 'A'])).toEqual({ kind: 'holds', insurer: 'A', channel: null, out: null });
+    expect(parseExportArgs([])).toBe('help');
+    expect(() => parseExportArgs(['summary', '--insurer', 'A'])).toThrow(/--group-by/);
+    expect(() => parseExportArgs(['holds', '--insurer', 'A', '--group-by', 'CHANNEL'])).toThrow(/unknown argument/);
+    expect(() => parseExportArgs(['everything'])).toThrow(/unknown export/);
+  });
+
+  it.each(['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH'])('summary CSV: the command line writes what exportCompletenessCsv answers (%s)', async (groupBy) => {
+    const graphql = (await app.ok<{ exportCompletenessCsv: string }>(insurer.keys.ADMIN, 'query($c: String!, $g: SummaryDimension!) { exportCompletenessCsv(insurerCode: $c, groupBy: $g) }', { c: insurer.code, g: groupBy }))
+      .exportCompletenessCsv;
+    const cli = await run('summary', '--insurer', insurer.code, '--group-by', groupBy);
+    expect(cli.status).toBe(0);
+    expect(cli.out).toBe(graphql);
+  });
+
+  it('policies and holds CSV: the command line writes what exportPoliciesCsv and commissionHolds answer', async () => {
+    const graphql = (await app.ok<{ exportPoliciesCsv: string }>(insurer.keys.ADMIN, 'query($f: PolicyFilter) { exportPoliciesCsv(filter: $f) }', { f: { completeness: 'INCOMPLETE' } })).exportPoliciesCsv;
+    const file = path.join(dir, 'incomplete.csv');
+    const cli = await run('policies', '--insurer', insurer.code, '--completeness', 'INCOMPLETE', '--out', file);
+    expect(cli.status).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(graphql);
+    expect(graphql.split('\r\n').length - 2).toBe(3);
+    const all = await run('policies', '--insurer', insurer.code);
+    expect(all.out.split('\r\n').length - 2).toBe(12);
+
+    const holds = (await app.ok<{ commissionHolds: Array<{ channel: { code: string }; held: number; policyNos: string[] }> }>(insurer.keys.ADMIN, 'query($c: String!) { commissionHolds(insurerCode: $c) { channel { code } held policyNos } }', { c: insurer.code })).commissionHolds;
+    const cliHolds = await run('holds', '--insurer', insurer.code);
+    expect(cliHolds.out).toBe(
+      `channel,held,incomplete,suspect,listed,policyNos\r\n${holds.map((h) => `${h.channel.code},${h.held},3,3,${h.policyNos.length},${h.policyNos.join(';')}`).join('\r\n')}\r\n`,
+    );
+  });
+
+  it('refuses an unknown insurer or a bad date with status 2', async () => {
+    expect((await run('summary', '--insurer', 'NO_SUCH', '--group-by', 'CHANNEL')).status).toBe(2);
+    expect((await run('summary', '--insurer', insurer.code, '--group-by', 'CHANNEL', '--from', '2026-13-01')).status).toBe(2);
+  });
+
+  it('the summary is a constant number of aggregated statements, whatever the size of the book', async () => {
+    const measure = async (groupBy: string) => {
+      statements = [];
+      const data = await app.ok<{ completenessSummary: Array<{ total: number }> }>(bank.keys.ADMIN, SUMMARY, { insurerCode: insurer.code, groupBy });
+      const sql = statements;
+      statements = null;
+      return { sql, total: data.completenessSummary.reduce((n, b) => n + b.total, 0) };
+    };
+    for (const groupBy of ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH']) {
+      const small = await measure(groupBy);
+      await insertPolicies(app, batch(24));
+      const large = await measure(groupBy);
+      expect(large.total).toBe(small.total + 18);
+      expect(large.sql.length).toBe(small.sql.length);
+      expect(large.sql.length).toBeLessThanOrEqual(6);
+      expect(large.sql.filter((q) => /GROUP BY/i.test(q))).toHaveLength(2);
+      // Nothing reads a person.
+      expect(large.sql.filter((q) => /\bperson\b/i.test(q))).toEqual([]);
+    }
+  });
+});
