@@ -7,6 +7,7 @@ import { GrantService } from './modules/agreement/grant.service';
 import { OrganizationService } from './modules/organization/organization.service';
 import { PrincipalService } from './modules/principal/principal.service';
 import { RemediationService } from './modules/remediation/remediation.service';
+import { CorrectionService } from './modules/correction/correction.service';
 import { SummaryService } from './modules/summary/summary.service';
 import { PiiCipher } from './modules/person/pii';
 import { PolicyService } from './modules/policy/policy.service';
@@ -25,7 +26,8 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const sales = new SalesService(db, organizations, grants, transferLog, pii);
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
-  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, summary, remediation };
+  const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
+  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, summary, remediation, corrections };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -2,6 +2,7 @@ import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import { ForbiddenError } from '../graphql/errors';
 import { isAgreementPartyAdmin } from '../modules/agreement/agreement.rules';
+import { mayCorrectRecordsRule } from '../modules/correction/correction.rules';
 import { mayUseTransferLogRule } from '../modules/transfer-log/transfer-log.rules';
 import { isInsurerUnderwriter } from '../modules/policy/policy.rules';
 import { isChannelOrExchangeAdmin, isChannelSales } from '../modules/sales/sales.rules';
@@ -21,6 +22,8 @@ export const ruleMap = {
     // Which policies (the insurer's own; a partner's own sales under READ_POLICIES; none for EXCHANGE/REGULATOR) is decided in SQL by the service.
     policy: isAuthenticated,
     policies: isAuthenticated,
+    // The same rows as `policy` (CorrectionService.list asks PolicyService); others get an empty list.
+    corrections: isAuthenticated,
     me: isAuthenticated,
     organizations: isAuthenticated,
     // Which agreements a caller sees (the parties' ADMINs, the EXCHANGE ADMIN all, others none) is decided in SQL by the service.
@@ -42,6 +45,8 @@ export const ruleMap = {
   Mutation: {
     // SALES of a broker or bank channel; the service checks the SUBMIT_SALES agreement and the attestation (and logs refusals).
     submitSales: isChannelSales,
+    // SERVICE of an insurer, broker or bank channel; the service checks the insurer, the policy, CORRECT_RECORDS and the attestation (and logs refusals).
+    submitCorrection: mayCorrectRecordsRule,
     // A channel's ADMIN for its own organization (checked by the service), or the exchange ADMIN.
     registerSalesPerson: isChannelOrExchangeAdmin,
     // Insurer ADMIN/COMPLIANCE; the service allows only its own insurer.
@@ -91,6 +96,9 @@ export const ruleMap = {
   CommissionHold: { '*': allow },
   RemediationCampaign: { '*': allow },
   RemediationProgress: { '*': allow },
+  // FieldChange values of ID numbers and phones are masked or disclosed by correction.mapper.
+  Correction: { '*': allow },
+  FieldChange: { '*': allow },
 } satisfies IRules;
 
 export const permissions = shield(ruleMap, {

@@ -4,6 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { permissions } from '../auth/permissions';
 import { AgreementResolver } from '../modules/agreement/agreement.resolver';
+import { CorrectionResolver } from '../modules/correction/correction.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { PrincipalResolver } from '../modules/principal/principal.resolver';
 import { RemediationProgressResolver, RemediationResolver } from '../modules/remediation/remediation.resolver';
@@ -13,7 +14,7 @@ import { SalesResolver } from '../modules/sales/sales.resolver';
 import { TransferLogResolver } from '../modules/transfer-log/transfer-log.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver, PolicyResolver, PersonResolver, SalesResolver, SummaryResolver, RemediationResolver, RemediationProgressResolver] as const;
+export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver, PolicyResolver, PersonResolver, SalesResolver, SummaryResolver, RemediationResolver, RemediationProgressResolver, CorrectionResolver] as const;
 
 /** The schema as type-graphql builds it from the decorated classes, before shield. */
 export async function buildBareSchema(): Promise<GraphQLSchema> {

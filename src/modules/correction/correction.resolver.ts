@@ -1,0 +1,33 @@
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { NotFoundError } from '../../graphql/errors';
+import { toOrganization } from '../organization/organization.mapper';
+import { Organization } from '../organization/organization.type';
+import { CorrectionInput } from './correction.inputs';
+import { toCorrection, toFieldChanges } from './correction.mapper';
+import { Correction, FieldChange } from './correction.type';
+
+@Resolver(() => Correction)
+export class CorrectionResolver {
+  @Mutation(() => Correction, { description: 'Corrects a policyholder, insured or beneficiary (and/or insuredRelationship) with the customer\'s evidence.' })
+  async submitCorrection(@Arg('input', () => CorrectionInput) input: CorrectionInput, @Ctx() ctx: RequestContext): Promise<Correction> {
+    return toCorrection(await ctx.services.corrections.submit(ctx, input));
+  }
+
+  @Query(() => [Correction], { description: 'The correction history of a policy the caller may see, newest first; empty otherwise.' })
+  async corrections(@Arg('insurerCode', () => String) insurerCode: string, @Arg('policyNo', () => String) policyNo: string, @Ctx() ctx: RequestContext): Promise<Correction[]> {
+    return (await ctx.services.corrections.list(ctx, insurerCode, policyNo)).map(toCorrection);
+  }
+
+  @FieldResolver(() => Organization)
+  async submittedBy(@Root() correction: Correction, @Ctx() ctx: RequestContext): Promise<Organization> {
+    const org = await ctx.loaders.organizationById.load(correction.submittedByOrganizationId);
+    if (!org) throw new NotFoundError('Organization');
+    return toOrganization(org);
+  }
+
+  @FieldResolver(() => [FieldChange])
+  changes(@Root() correction: Correction, @Ctx() ctx: RequestContext): FieldChange[] {
+    return toFieldChanges(ctx, correction);
+  }
+}

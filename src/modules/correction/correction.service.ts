@@ -1,0 +1,477 @@
+import { createHash } from 'node:crypto';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { hasRole, isKind, type Actor } from '../../auth/actor';
+import type { RequestContext } from '../../graphql/context';
+import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
+import { newId } from '../../db/ids';
+import { inTransaction } from '../../db/transaction';
+import { todayInChina } from '../../domain/dates';
+import type { IdType } from '../../domain/enums';
+import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
+import type { GrantService } from '../agreement/grant.service';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import type { PiiCipher, Sealed } from '../person/pii';
+import { PersonEntity } from '../policy/person.entity';
+import type { PiiView } from '../policy/person.type';
+import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
+import type { PolicyService } from '../policy/policy.service';
+import { requireActor } from '../principal/principal.service';
+import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
+import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
+import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
+import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
+
+/** What this module needs of the transfer log. */
+export type CorrectionLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>;
+
+/** A correction with its field changes and the policy it belongs to, as the caller may see it. */
+export interface CorrectionRecord {
+  correction: CorrectionEntity;
+  changes: CorrectionChangeEntity[];
+  policy: PolicyEntity;
+  view: PiiView;
+}
+
+/** The fields of a person whose values are sealed at rest (and masked for partners without VIEW_FULL_PII). */
+export const SEALED_FIELDS: ReadonlySet<string> = new Set<PersonField>(['idNumber', 'phone']);
+
+/** One field's change, before it is stored. */
+interface FieldChangeData {
+  field: string;
+  before: string | null;
+  beforeKeyId: string | null;
+  after: string | null;
+  afterKeyId: string | null;
+}
+
+/** The person row after a correction, and what changed. */
+interface PersonDiff {
+  row: PersonEntity;
+  facts: PersonFacts;
+  changes: FieldChangeData[];
+}
+
+/** New ID number and phone, sealed before the transaction opens (CPU only). */
+interface SealedValues {
+  idNumber: Sealed | null;
+  phone: Sealed | null;
+}
+
+const CORRECTION_KINDS = ['INSURER', 'BROKER', 'BANK_CHANNEL'] as const;
+
+function isSqlite(em: EntityManager): boolean {
+  return em.connection.options.type === 'better-sqlite3';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Corrections of customer information with the customer's evidence
+ * (contract `submitCorrection` and `corrections`, README "Writes"; Art. 6 and
+ * 7 of the measures: information is checked at servicing and corrected
+ * promptly, and staff never change a record without the customer's request).
+ *
+ * A correction changes ONE person row (shared by every policy of the insurer
+ * that names that person), and then re-checks every affected policy with the
+ * sales path's own code (policy-writer: person facts, phone sharing, the
+ * seller's phone, stored verdict and missing-field rows), so the stored
+ * completeness, the summaries and the clean-up campaigns see it at once.
+ */
+export class CorrectionService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly grants: GrantService,
+    private readonly log: CorrectionLog,
+    private readonly pii: PiiCipher,
+    private readonly policies: Pick<PolicyService, 'findOne' | 'viewOf'>,
+  ) {}
+
+  /**
+   * submitCorrection. In order:
+   * 1. FORBIDDEN unless the caller is SERVICE of an insurer, broker or bank
+   *    channel; BAD_USER_INPUT for a request of the wrong shape (see
+   *    correction.validation.ts), nothing logged.
+   * 2. NOT_FOUND for an unknown insurer, or another insurer's principal.
+   * 3. A partner: AGREEMENT_INACTIVE without an ACTIVE agreement granting
+   *    CORRECT_RECORDS on the insurer; then anyone: ATTESTATION_REQUIRED
+   *    without the staff attestation. Both recorded as REFUSED entries on the
+   *    insurer's chain (before any policy is read, so they reveal nothing).
+   * 4. In one transaction that first takes the insurer's chain lock:
+   *    NOT_FOUND for a policy that does not exist or that a partner did not
+   *    distribute; VERSION_CONFLICT unless `expectedVersion` is the current
+   *    version (recorded as REFUSED); BAD_USER_INPUT for an unknown
+   *    beneficiary order, a correction that changes nothing, or an ID number
+   *    another person row of the insurer already has (recorded as REFUSED:
+   *    merging records is out of scope, and the attempt is worth an audit
+   *    line since it tells that the number is known). Then the person row,
+   *    the policy's version (+1, guarded by `WHERE version = expected`), the
+   *    stored completeness of every affected policy, the history rows and
+   *    the log entry.
+   */
+  async submit(ctx: RequestContext, input: CorrectionInputData): Promise<CorrectionRecord> {
+    const actor = requireActor(ctx);
+    if (!isKind(actor, ...CORRECTION_KINDS) || !hasRole(actor, 'SERVICE')) {
+      throw new ForbiddenError('Only SERVICE principals of an insurer, a broker or a bank channel may correct records');
+    }
+    const clean = checkCorrection(input, ctx.now);
+    const insurer = await ctx.loaders.organizationByCode.load(clean.insurerCode);
+    if (!insurer || insurer.kind !== 'INSURER') throw new NotFoundError('Policy');
+    const own = actor.organizationId === insurer.id;
+    if (!own && isKind(actor, 'INSURER')) throw new NotFoundError('Policy');
+    const grant = await this.grants.of(ctx, actor.organizationId, insurer.id);
+    const agreementId = own ? null : grant.agreementIds[0] ?? null;
+
+    const refuse = (errorCode: string, extra: Record<string, unknown> = {}) =>
+      this.log.recordRefusal({
+        insurerId: insurer.id,
+        operation: 'submitCorrection',
+        errorCode,
+        ...actorFields(ctx),
+        counterpartyId: own ? null : insurer.id,
+        agreementId,
+        policyNos: [clean.policyNo],
+        fields: requestedPaths(clean),
+        change: {
+          policyNo: clean.policyNo,
+          target: clean.target,
+          beneficiaryOrder: clean.beneficiaryOrder,
+          expectedVersion: clean.expectedVersion,
+          evidenceMethod: clean.evidence.method,
+          ...extra,
+        },
+      });
+    if (!own && !grant.scopes.has('CORRECT_RECORDS')) {
+      await refuse('AGREEMENT_INACTIVE');
+      throw new AgreementInactiveError(`No active data-sharing agreement grants CORRECT_RECORDS on ${insurer.code}`);
+    }
+    if (!actor.attestedAt) {
+      await refuse('ATTESTATION_REQUIRED');
+      throw new AttestationRequiredError();
+    }
+
+    const sealed: SealedValues = {
+      idNumber: this.pii.encryptNullable(clean.changes.idNumber),
+      phone: this.pii.encryptNullable(clean.changes.phone),
+    };
+    let done: { correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity };
+    try {
+      done = await inTransaction(this.db, (em) => this.apply(em, actor, insurer, own, agreementId, clean, sealed, ctx.now));
+    } catch (error) {
+      if (error instanceof VersionConflictError) {
+        await refuse('VERSION_CONFLICT', { currentVersion: error.extensions.currentVersion ?? null });
+      } else if (error instanceof BadInputError && error.extensions.reason === 'DUPLICATE_IDENTITY') {
+        await refuse('BAD_USER_INPUT', { reason: 'DUPLICATE_IDENTITY' });
+      }
+      throw error;
+    }
+    return { ...done, view: await this.policies.viewOf(ctx, insurer.id, done.policy.policyNo) };
+  }
+
+  /** The transaction of {@link submit}: re-runnable, no I/O outside `em`. */
+  private async apply(
+    em: EntityManager,
+    actor: Actor,
+    insurer: Pick<OrganizationEntity, 'id' | 'code'>,
+    own: boolean,
+    agreementId: string | null,
+    clean: CleanCorrection,
+    sealed: SealedValues,
+    now: Date,
+  ): Promise<{ correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity }> {
+    const insurerId = insurer.id;
+    const today = todayInChina(now);
+    // The chain lock first: every writer of this insurer's rows queues here (sales, underwriting, corrections).
+    await this.log.lockChain(em, insurerId);
+    const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
+    if (!isSqlite(em)) qb.setLock('pessimistic_write');
+    const policy = await qb.getOne();
+    if (!policy || (!own && policy.channelId !== actor.organizationId)) throw new NotFoundError('Policy');
+    if (policy.version !== clean.expectedVersion) throw new VersionConflictError(policy.version);
+
+    // Whose record: the policyholder, the insured, or the beneficiary of that order.
+    let personId: string;
+    let beneficiaryIndex: number | null = null;
+    if (clean.target === 'POLICYHOLDER') personId = policy.policyholderId;
+    else if (clean.target === 'INSURED') personId = policy.insuredId;
+    else {
+      const rows = orderBeneficiaries(await em.getRepository(PolicyBeneficiaryEntity).findBy({ policyId: policy.id }));
+      const matches = rows.filter((b) => b.ord === clean.beneficiaryOrder);
+      if (matches.length !== 1) {
+        throw new BadInputError(
+          matches.length === 0 ? 'No beneficiary of this policy has that order' : 'Several beneficiaries of this policy have that order: the record must be fixed by its channel',
+          { field: 'beneficiaryOrder', reason: matches.length === 0 ? 'UNKNOWN_BENEFICIARY' : 'AMBIGUOUS_BENEFICIARY' },
+        );
+      }
+      beneficiaryIndex = rows.indexOf(matches[0]!);
+      personId = matches[0]!.personId;
+    }
+    const path = personPath(clean.target, beneficiaryIndex);
+    const person = await em.getRepository(PersonEntity).findOneBy({ id: personId, insurerId });
+    if (!person) throw new Error('submitCorrection: the policy names a person row that does not exist');
+
+    const diff = this.diff(person, clean.changes, sealed, today, now);
+    const changes: FieldChangeData[] = diff.changes.map((c) => ({ ...c, field: `${path}.${c.field}` }));
+    const relationship = clean.insuredRelationship !== null && clean.insuredRelationship !== policy.insuredRelationship ? clean.insuredRelationship : null;
+    if (relationship !== null) changes.push({ field: 'insuredRelationship', before: policy.insuredRelationship, beforeKeyId: null, after: relationship, afterKeyId: null });
+    if (changes.length === 0) throw new BadInputError('The correction changes nothing: every value given equals the stored one', { field: 'changes', reason: 'NO_CHANGE' });
+
+    // A new ID number must not be another person's: merging two records is out of scope.
+    if (diff.row.idNumberBidx !== null && diff.row.idNumberBidx !== person.idNumberBidx) {
+      const holder = await em.getRepository(PersonEntity).findOne({ select: { id: true }, where: { insurerId, idNumberBidx: diff.row.idNumberBidx } });
+      if (holder && holder.id !== person.id) {
+        throw new BadInputError('Another record at this insurer already has this ID number: records cannot be merged by a correction', {
+          field: 'changes.idNumber',
+          reason: 'DUPLICATE_IDENTITY',
+        });
+      }
+    }
+
+    // 1. The person, once (every policy naming it sees the change).
+    if (diff.changes.length > 0) {
+      const r = diff.row;
+      await em.getRepository(PersonEntity).update(
+        { id: person.id },
+        {
+          name: r.name,
+          gender: r.gender,
+          birthDate: r.birthDate,
+          idType: r.idType,
+          idNumberEnc: r.idNumberEnc,
+          idNumberBidx: r.idNumberBidx,
+          phoneEnc: r.phoneEnc,
+          phoneBidx: r.phoneBidx,
+          address: r.address,
+          keyId: r.keyId,
+          facts: JSON.stringify(diff.facts),
+          updatedAt: now,
+        },
+      );
+    }
+
+    // 2. The policy's edit version, guarded: exactly one of two racing corrections moves it.
+    const insuredRelationship = relationship ?? policy.insuredRelationship;
+    const moved = await em
+      .createQueryBuilder()
+      .update(PolicyEntity)
+      .set({ version: () => 'version + 1', insuredRelationship, updatedAt: now })
+      .where('id = :id AND version = :version', { id: policy.id, version: policy.version })
+      .execute();
+    if (moved.affected !== undefined && moved.affected !== 1) {
+      const current = await em.getRepository(PolicyEntity).findOneBy({ id: policy.id });
+      throw new VersionConflictError(current?.version ?? policy.version);
+    }
+
+    // 3. Re-check every affected policy: those naming the person, and those whose policyholder has its old or new phone.
+    const identityMoved = diff.changes.some((c) => c.field === 'phone' || c.field === 'idNumber' || c.field === 'idType');
+    const phones = identityMoved ? [...new Set([person.phoneBidx, diff.row.phoneBidx].filter((x): x is string => !!x))] : [];
+    const sharing = diff.changes.length > 0 ? await policiesTouching(em, insurerId, [], [person.id], [policy.id]) : [];
+    const byPhone = await policiesTouching(em, insurerId, phones, [], [policy.id, ...sharing.map((p) => p.id)]);
+    const others = [...sharing, ...byPhone].sort((a, b) => (a.policyNo < b.policyNo ? -1 : a.policyNo > b.policyNo ? 1 : 0));
+    // Policies naming the person changed too (their version stays: it counts edits of the policy itself).
+    for (const part of chunk(sharing.map((p) => p.id), 1000)) {
+      await em.createQueryBuilder().update(PolicyEntity).set({ updatedAt: now }).where('id IN (:...ids)', { ids: part }).execute();
+    }
+    const corrected: PolicyEntity = { ...policy, insuredRelationship, version: policy.version + 1, updatedAt: now };
+    const reflagged = await recomputePolicies(em, insurerId, [corrected, ...others], { today, now });
+    const statusOf = new Map(reflagged.map((r) => [r.policy.id, r.verdict.status]));
+
+    // 4. The history.
+    const correction: CorrectionEntity = {
+      id: newId(),
+      insurerId,
+      policyId: policy.id,
+      policyNo: policy.policyNo,
+      target: clean.target,
+      beneficiaryOrder: clean.beneficiaryOrder,
+      personId: person.id,
+      changedFields: JSON.stringify(changes.map((c) => c.field)),
+      evidenceMethod: clean.evidence.method,
+      evidenceReference: clean.evidence.reference,
+      evidenceConfirmedAt: clean.evidence.confirmedAt,
+      submittedByOrganizationId: actor.organizationId,
+      submittedByPrincipalId: actor.principalId,
+      agreementId,
+      version: corrected.version,
+      createdAt: now,
+    };
+    const changeRows: CorrectionChangeEntity[] = changes.map((c, ord) => ({
+      id: newId(),
+      correctionId: correction.id,
+      insurerId,
+      ord,
+      field: c.field,
+      beforeValue: c.before,
+      beforeKeyId: c.before === null ? null : c.beforeKeyId,
+      afterValue: c.after,
+      afterKeyId: c.after === null ? null : c.afterKeyId,
+    }));
+    await em.createQueryBuilder().insert().into(CorrectionEntity).values(correction).execute();
+    await em.createQueryBuilder().insert().into(CorrectionChangeEntity).values(changeRows).execute();
+
+    // 5. The log: the corrected policy first, then every other policy re-checked (in entries of at most REFLAG_ENTRY_POLICIES).
+    const first = others.slice(0, REFLAG_ENTRY_POLICIES - 1);
+    const rest = others.slice(REFLAG_ENTRY_POLICIES - 1);
+    const completenessOf = (p: PolicyEntity) => ({ policyNo: p.policyNo, completeness: statusOf.get(p.id) ?? p.completeness });
+    const bidxChange = (field: 'idNumber' | 'phone', before: string | null, after: string | null) =>
+      diff.changes.some((c) => c.field === field) ? { [`${field}BlindIndex`]: { before, after } } : {};
+    await this.log.append(em, {
+      insurerId,
+      operation: 'submitCorrection',
+      ...actorOf(actor),
+      counterpartyId: own ? policy.channelId : insurerId,
+      agreementId,
+      policyNos: [policy.policyNo, ...first.map((p) => p.policyNo)],
+      fields: changes.map((c) => c.field),
+      change: {
+        correctionId: correction.id,
+        policyId: policy.id,
+        policyNo: policy.policyNo,
+        version: corrected.version,
+        target: clean.target,
+        personId: person.id,
+        fields: changes.map((c) => c.field),
+        // Keyed blind indexes only: no ID number or phone, not even hashed in a guessable way.
+        ...bidxChange('idNumber', person.idNumberBidx, diff.row.idNumberBidx),
+        ...bidxChange('phone', person.phoneBidx, diff.row.phoneBidx),
+        evidence: { method: clean.evidence.method, referenceSha256: sha256(clean.evidence.reference), confirmedAt: clean.evidence.confirmedAt.toISOString() },
+        completeness: statusOf.get(policy.id) ?? policy.completeness,
+        rechecked: [completenessOf(corrected), ...first.map(completenessOf)],
+      },
+    });
+    for (const part of chunk(rest, REFLAG_ENTRY_POLICIES)) {
+      await this.log.append(em, {
+        insurerId,
+        operation: 'reflagCompleteness',
+        ...actorOf(actor),
+        counterpartyId: own ? policy.channelId : insurerId,
+        agreementId,
+        policyNos: part.map((p) => p.policyNo),
+        fields: ['completeness.status', 'completeness.issues'],
+        change: { cause: 'submitCorrection', correctionId: correction.id, reflagged: part.map(completenessOf) },
+      });
+    }
+    const after = await em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
+    return { correction, changes: changeRows, policy: after };
+  }
+
+  /**
+   * The person row with the values given applied, its facts brought up to
+   * date from the new values (the same `personFacts` the sales path stores;
+   * nothing stored is decrypted except to re-seal a value kept under an older
+   * key), and the fields that really change. A value equal to the stored one
+   * (the same phone or ID number written another way: same canonical form)
+   * is no change.
+   */
+  private diff(row: PersonEntity, changes: PersonChanges, sealed: SealedValues, today: string, now: Date): PersonDiff {
+    const next: PersonEntity = { ...row };
+    const facts: PersonFacts = { ...storedFacts(row) };
+    const out: Array<Omit<FieldChangeData, 'field'> & { field: PersonField }> = [];
+    const clear = (field: PersonField, before: string | null, after: string) => out.push({ field, before, beforeKeyId: null, after, afterKeyId: null });
+    const factsOf = (values: Parameters<typeof personFacts>[0]) => personFacts(values, { today, key: this.pii.factKey });
+
+    if (changes.name !== undefined && changes.name !== row.name) {
+      clear('name', row.name, changes.name);
+      next.name = changes.name;
+    }
+    if (changes.gender !== undefined && changes.gender !== row.gender) {
+      clear('gender', row.gender, changes.gender);
+      next.gender = changes.gender;
+    }
+    if (changes.birthDate !== undefined && changes.birthDate !== row.birthDate) {
+      clear('birthDate', row.birthDate, changes.birthDate);
+      next.birthDate = changes.birthDate;
+    }
+
+    // The identity document: its check, embedded birth date/gender and keys are facts of type and number together.
+    let sealedId = false;
+    const typeChanged = changes.idType !== undefined && changes.idType !== row.idType;
+    if (typeChanged && changes.idNumber === undefined && row.idNumberEnc !== null) {
+      throw new BadInputError('Changing idType of a person with an ID number needs idNumber in the same correction (the evidence shows both)', {
+        field: 'changes.idNumber',
+        reason: 'ID_NUMBER_REQUIRED',
+      });
+    }
+    const idType = (changes.idType ?? row.idType) as IdType | null;
+    const incomingId = changes.idNumber !== undefined ? factsOf({ idType, idNumber: changes.idNumber }) : null;
+    const numberChanged = incomingId !== null && (row.idNumberEnc === null || incomingId.idKey !== facts.idKey);
+    if (typeChanged) {
+      clear('idType', row.idType, changes.idType!);
+      next.idType = changes.idType!;
+    }
+    if (numberChanged) {
+      out.push({ field: 'idNumber', before: row.idNumberEnc, beforeKeyId: row.keyId, after: sealed.idNumber!.value, afterKeyId: sealed.idNumber!.keyId });
+    }
+    if ((typeChanged || numberChanged) && incomingId !== null) {
+      next.idNumberEnc = sealed.idNumber!.value;
+      next.idNumberBidx = this.pii.idIndex(idType, changes.idNumber);
+      facts.idCheck = incomingId.idCheck;
+      facts.idEmbedded = incomingId.idEmbedded;
+      facts.idKey = incomingId.idKey;
+      sealedId = true;
+    }
+
+    let sealedPhone = false;
+    if (changes.phone !== undefined) {
+      const bidx = this.pii.phoneIndex(changes.phone);
+      if (row.phoneEnc === null || bidx === null || bidx !== row.phoneBidx) {
+        const incoming = factsOf({ phone: changes.phone });
+        out.push({ field: 'phone', before: row.phoneEnc, beforeKeyId: row.keyId, after: sealed.phone!.value, afterKeyId: sealed.phone!.keyId });
+        next.phoneEnc = sealed.phone!.value;
+        next.phoneBidx = bidx;
+        facts.phoneInvalid = incoming.phoneInvalid;
+        facts.phoneKey = incoming.phoneKey;
+        sealedPhone = true;
+      }
+    }
+
+    if (changes.address !== undefined && changes.address !== row.address) {
+      clear('address', row.address, changes.address);
+      next.address = changes.address;
+      facts.addressProblem = factsOf({ address: changes.address }).addressProblem;
+    }
+
+    settlePersonKey(this.pii, next, { idNumber: sealedId, phone: sealedPhone });
+    const values: Record<PersonField, unknown> = {
+      name: next.name,
+      gender: next.gender,
+      birthDate: next.birthDate,
+      idType: next.idType,
+      idNumber: next.idNumberEnc,
+      phone: next.phoneEnc,
+      address: next.address,
+    };
+    facts.blank = PERSON_FIELDS.filter((f) => values[f] === null || values[f] === undefined);
+    next.updatedAt = now;
+    const order = (f: PersonField) => PERSON_FIELDS.indexOf(f);
+    return { row: next, facts, changes: out.sort((a, b) => order(a.field) - order(b.field)) };
+  }
+
+  /**
+   * corrections(insurerCode, policyNo): the history of a policy the caller
+   * may see (the same rule as `policy`: the insurer's principals; a
+   * partner's only for policies it distributed, while an ACTIVE agreement
+   * grants READ_POLICIES), newest first; an empty list otherwise, whether or
+   * not the policy exists. Two queries.
+   */
+  async list(ctx: RequestContext, insurerCode: string, policyNo: string): Promise<CorrectionRecord[]> {
+    const visible = await this.policies.findOne(ctx, insurerCode, policyNo);
+    if (!visible) return [];
+    const rows = await this.db.getRepository(CorrectionEntity).find({
+      where: { insurerId: visible.entity.insurerId, policyId: visible.entity.id },
+      order: { id: 'DESC' },
+    });
+    const byCorrection = new Map<string, CorrectionChangeEntity[]>();
+    for (const part of chunk(rows.map((r) => r.id), 1000)) {
+      const changes = await this.db.getRepository(CorrectionChangeEntity).find({ where: { correctionId: In(part) }, order: { correctionId: 'ASC', ord: 'ASC' } });
+      for (const c of changes) byCorrection.set(c.correctionId, [...(byCorrection.get(c.correctionId) ?? []), c]);
+    }
+    return rows.map((correction) => ({ correction, changes: byCorrection.get(correction.id) ?? [], policy: visible.entity, view: visible.view }));
+  }
+}
+
+function actorOf(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
+  return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
+}
