@@ -1,11 +1,8 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { ConfigError, loadConfig } from '../config';
-import { createServices, type Services } from '../container';
-import { openDatabase } from '../db/data-source';
-import { resolveSecrets } from '../db/secrets';
-import { createLogger } from '../logger';
+import type { Services } from '../container';
+import { processIo, parseOptions, runCli, runMain, type CliContext, type Io } from './cli-support';
 import { holdsCsv, policiesCsv, summaryCsv, SUMMARY_DIMENSIONS, type PolicyExportFilter, type SummaryDimension } from '../modules/summary/summary.service';
 
 const USAGE = `usage: npm run export -- summary  --insurer CODE --group-by CHANNEL|PRODUCT|APPLICATION_MONTH [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
@@ -26,54 +23,43 @@ export type ExportArgs =
   | { kind: 'policies'; insurer: string; filter: PolicyExportFilter; out: string | null }
   | { kind: 'holds'; insurer: string; channel: string | null; out: string | null };
 
+const OPTIONS: Record<ExportArgs['kind'], Record<string, 'value'>> = {
+  summary: { '--insurer': 'value', '--group-by': 'value', '--from': 'value', '--to': 'value', '--out': 'value' },
+  policies: { '--insurer': 'value', '--channel': 'value', '--completeness': 'value', '--status': 'value', '--missing-field': 'value', '--out': 'value' },
+  holds: { '--insurer': 'value', '--channel': 'value', '--out': 'value' },
+};
+
 /** Parses the command line; throws a message for the user on anything unknown or missing. */
 export function parseExportArgs(argv: readonly string[]): ExportArgs | 'help' {
   const [kind, ...rest] = argv;
   if (kind === undefined || kind === '--help' || kind === '-h') return 'help';
   if (kind !== 'summary' && kind !== 'policies' && kind !== 'holds') throw new Error(`unknown export ${kind}: summary, policies or holds`);
-  const allowed: Record<typeof kind, string[]> = {
-    summary: ['--insurer', '--group-by', '--from', '--to', '--out'],
-    policies: ['--insurer', '--channel', '--completeness', '--status', '--missing-field', '--out'],
-    holds: ['--insurer', '--channel', '--out'],
-  };
-  const values = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 1) {
-    const arg = rest[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (name === '--help' || name === '-h') return 'help';
-    if (!allowed[kind].includes(name)) throw new Error(`unknown argument ${arg} for ${kind}`);
-    const v = inline ?? rest[++i];
-    if (v === undefined || v === '') throw new Error(`${name} needs a value`);
-    values.set(name, v.trim());
-  }
-  const insurer = values.get('--insurer');
+  const options = parseOptions(rest, OPTIONS[kind], kind);
+  if (options === 'help') return 'help';
+  const value = (name: string) => options[name]?.trim();
+  const insurer = value('--insurer');
   if (!insurer) throw new Error('--insurer CODE is required');
-  const out = values.get('--out') ?? null;
+  const out = value('--out') ?? null;
   if (kind === 'summary') {
-    const groupBy = (values.get('--group-by') ?? '').toUpperCase();
+    const groupBy = (value('--group-by') ?? '').toUpperCase();
     if (!(SUMMARY_DIMENSIONS as readonly string[]).includes(groupBy)) throw new Error('--group-by must be CHANNEL, PRODUCT or APPLICATION_MONTH');
-    return { kind, insurer, groupBy: groupBy as SummaryDimension, from: values.get('--from') ?? null, to: values.get('--to') ?? null, out };
+    return { kind, insurer, groupBy: groupBy as SummaryDimension, from: value('--from') ?? null, to: value('--to') ?? null, out };
   }
-  if (kind === 'holds') return { kind, insurer, channel: values.get('--channel') ?? null, out };
+  if (kind === 'holds') return { kind, insurer, channel: value('--channel') ?? null, out };
   return {
     kind,
     insurer,
     out,
     filter: {
-      channelCode: values.get('--channel') ?? null,
-      completeness: values.get('--completeness')?.toUpperCase() ?? null,
-      status: values.get('--status')?.toUpperCase() ?? null,
-      missingField: values.get('--missing-field') ?? null,
+      channelCode: value('--channel') ?? null,
+      completeness: value('--completeness')?.toUpperCase() ?? null,
+      status: value('--status')?.toUpperCase() ?? null,
+      missingField: value('--missing-field') ?? null,
     },
   };
 }
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+export type { Io };
 
 /**
  * Writes one export through `write` with the SummaryService of `services`
@@ -101,29 +87,13 @@ export async function produceExport(services: Pick<Services, 'summary'>, args: E
 
 /** export: opens the configured database, writes the CSV, returns the exit status. */
 export async function runExport(argv: readonly string[], env: Record<string, string | undefined> = process.env, io: Io = processIo): Promise<number> {
-  let args: ExportArgs | 'help';
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    args = parseExportArgs(argv);
-    if (args === 'help') {
-      io.out(USAGE + '\n');
-      return 0;
-    }
-    config = loadConfig(env);
-  } catch (error) {
-    io.err(`export: ${(error as Error).message}\n${error instanceof ConfigError ? '' : USAGE + '\n'}`);
-    return 2;
-  }
-  let db: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    db = await openDatabase(config.database, { migrate: false });
-  } catch (error) {
-    io.err(`export: cannot open the database: ${(error as Error).message}\n`);
-    return 2;
-  }
+  return runCli({ name: 'export', usage: USAGE, parse: parseExportArgs, work: writeExport }, argv, env, io);
+}
+
+/** Writes to --out or standard output; an error the services answer with a code (no such insurer, a bad date) is status 2. */
+async function writeExport({ args, services, io }: CliContext<ExportArgs>): Promise<number> {
   const file = args.out ? fs.createWriteStream(args.out, { encoding: 'utf8' }) : null;
   try {
-    const services = createServices(db, config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), resolveSecrets(config));
     const rows = await produceExport(services, args, async (text) => {
       if (!file) return io.out(text);
       if (!file.write(text)) await once(file, 'drain');
@@ -142,17 +112,7 @@ export async function runExport(argv: readonly string[], env: Record<string, str
       return 2;
     }
     throw error;
-  } finally {
-    await db.destroy();
   }
 }
 
-if (require.main === module) {
-  runExport(process.argv.slice(2)).then(
-    (status) => process.exit(status),
-    (error: unknown) => {
-      process.stderr.write(`export failed: ${(error as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runMain('export', runExport);

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseReportArgs, runReport } from '../../src/cli/report';
 import { parseCsv } from '../../src/modules/summary/summary.csv';
-import { startTestApp, type TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
+import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, insertPolicies } from '../support/policies';
@@ -22,14 +22,7 @@ describe(`report command line (${TEST_DB})`, () => {
   let campaign: { id: string; checked: number; progress: Array<{ channel: { code: string } | null; checked: number; flagged: number; corrected: number; remaining: number }> };
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-report-'));
-    const sqliteUrl = `sqlite:${path.join(dir, 'kexin.sqlite')}`;
-    app = await startTestApp(TEST_DB === 'sqlite' ? { DATABASE_URL: sqliteUrl } : {});
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: app.config.database.type === 'mysql' ? app.config.database.url : sqliteUrl,
-      KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-    };
+    ({ app, dir, env } = await startCliApp('kexin-report-'));
     const insurer = await createParty(app, 'INSURER', ['ADMIN', 'COMPLIANCE']);
     const bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN']);
     await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['SUBMIT_SALES'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
@@ -46,17 +39,9 @@ describe(`report command line (${TEST_DB})`, () => {
     const deadline = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
     campaign = (await app.ok<{ startRemediation: typeof campaign }>(insurer.keys.COMPLIANCE, START, { insurerCode: insurer.code, issuedBefore: '2026-01-01', deadline })).startRemediation;
   });
-  afterAll(async () => {
-    await app.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopCliApp(app, dir));
 
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const status = await runReport(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
-    return { status, out: out.join(''), err: err.join('') };
-  }
+  const run = (...argv: string[]) => runCaptured(runReport, argv, env);
 
   it('parses its arguments', () => {
     expect(parseReportArgs(['--campaign', 'X', '--format', 'csv'])).toEqual({ campaign: 'X', format: 'csv', out: null });

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'typeorm';
 import { parseExportArgs, runExport } from '../../src/cli/export';
-import { startTestApp, type TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
+import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, completeSeed, insertPolicies, type PolicySeed } from '../support/policies';
@@ -40,14 +40,7 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
     });
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-export-'));
-    const sqliteUrl = `sqlite:${path.join(dir, 'kexin.sqlite')}`;
-    app = await startTestApp(TEST_DB === 'sqlite' ? { DATABASE_URL: sqliteUrl } : {});
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: app.config.database.type === 'mysql' ? app.config.database.url : sqliteUrl,
-      KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-    };
+    ({ app, dir, env } = await startCliApp('kexin-export-'));
     insurer = await createParty(app, 'INSURER', ['ADMIN']);
     bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN']);
     await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['READ_COMPLETENESS'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
@@ -66,17 +59,9 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
       },
     }) as Logger;
   });
-  afterAll(async () => {
-    await app.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopCliApp(app, dir));
 
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const status = await runExport(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
-    return { status, out: out.join(''), err: err.join('') };
-  }
+  const run = (...argv: string[]) => runCaptured(runExport, argv, env);
 
   it('parses its arguments', () => {
     expect(parseExportArgs(['summary', '--insurer', 'A', '--group-by', 'product', '--from', '2026-01-01'])).toEqual({

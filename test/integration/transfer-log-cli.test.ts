@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs, runVerifyLog } from '../../src/cli/verify-log';
 import { inTransaction } from '../../src/db/transaction';
 import { entryHash, GENESIS_HASH } from '../../src/domain/hash-chain';
-import { startTestApp, type TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
+import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createOrg } from '../support/factories';
 
@@ -18,15 +18,7 @@ describe(`verify-log command line (${TEST_DB})`, () => {
   let insurer: { id: string; code: string };
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-verify-log-'));
-    const sqliteUrl = `sqlite:${path.join(dir, 'kexin.sqlite')}`;
-    app = await startTestApp({ KEXIN_SIGNING_KEY: SIGNING_KEY, ...(TEST_DB === 'sqlite' ? { DATABASE_URL: sqliteUrl } : {}) });
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: app.config.database.type === 'mysql' ? app.config.database.url : sqliteUrl,
-      KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-      KEXIN_SIGNING_KEY: SIGNING_KEY,
-    };
+    ({ app, dir, env } = await startCliApp('kexin-verify-log-', { KEXIN_SIGNING_KEY: SIGNING_KEY }));
     insurer = await createOrg(app, 'INSURER');
     for (let i = 0; i < 12; i += 1) {
       await inTransaction(app.db, (em) =>
@@ -42,17 +34,9 @@ describe(`verify-log command line (${TEST_DB})`, () => {
       );
     }
   });
-  afterAll(async () => {
-    await app.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopCliApp(app, dir));
 
-  async function run(...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const status = await runVerifyLog(argv, env, { out: (t) => out.push(t), err: (t) => err.push(t) });
-    return { status, out: out.join(''), err: err.join('') };
-  }
+  const run = (...argv: string[]) => runCaptured(runVerifyLog, argv, env);
 
   it('parses its arguments', () => {
     expect(parseArgs(['--insurer', 'A', '--export', 'f.jsonl', '--checkpoint'])).toEqual({ insurer: 'A', exportFile: 'f.jsonl', checkpoint: true });
