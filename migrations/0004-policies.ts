@@ -79,6 +79,9 @@ export class Policies1764000000004 implements MigrationInterface {
           new TableIndex({ name: 'ix_policy_insured', columnNames: ['insurer_id', 'insured_id'] }),
           new TableIndex({ name: 'ix_policy_seller', columnNames: ['channel_id', 'sales_person_code'] }),
           new TableIndex({ name: 'ix_policy_app_date', columnNames: ['insurer_id', 'application_date'] }),
+          // Newest-first pages (ORDER BY id DESC) of a whole book and of one channel's book.
+          new TableIndex({ name: 'ix_policy_recent', columnNames: ['insurer_id', 'id'] }),
+          new TableIndex({ name: 'ix_policy_channel_recent', columnNames: ['insurer_id', 'channel_id', 'id'] }),
         ],
       }),
     );

@@ -39,6 +39,7 @@ describe(`parties and credentials (${TEST_DB})`, () => {
       { code: 'BAD CODE', name: 'space', kind: 'BROKER' },
       { code: 'OKCODE', name: '   ', kind: 'BROKER' },
       { code: 'EX2', name: 'second exchange', kind: 'EXCHANGE' },
+      { code: 'direct', name: 'reserved for direct sales', kind: 'BROKER' },
     ]) {
       expect(errorCode(await app.gql(ADMIN_TOKEN, CREATE_ORG, { input }))).toBe('BAD_USER_INPUT');
     }

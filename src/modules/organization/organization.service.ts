@@ -13,6 +13,7 @@ export function normalizeCode(code: string): string {
 }
 
 export const EXCHANGE_CODE = 'EXCHANGE';
+export const DIRECT_CHANNEL_CODE = 'DIRECT';
 
 export class OrganizationService {
   constructor(private readonly db: DataSource) {}
@@ -35,6 +36,8 @@ export class OrganizationService {
     }
     if (name.length === 0 || name.length > 200) throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
     if (input.kind === 'EXCHANGE') throw new BadInputError('there is exactly one EXCHANGE organization', { field: 'kind' });
+    // `DIRECT` stands for "no channel" in policy filters and completeness summaries.
+    if (code === DIRECT_CHANNEL_CODE) throw new BadInputError(`the code ${DIRECT_CHANNEL_CODE} is reserved for direct sales`, { field: 'code' });
     return inTransaction(this.db, async (em) => {
       if (await this.findByCode(code, em)) throw new BadInputError(`an organization with code ${code} already exists`, { field: 'code' });
       const org = em.getRepository(OrganizationEntity).create({ id: newId(), code, name, kind: input.kind, createdAt: new Date() });

@@ -20,6 +20,8 @@ export type PolicyStatusValue = (typeof POLICY_STATUSES)[number];
 @Index('ix_policy_insured', ['insurerId', 'insuredId'])
 @Index('ix_policy_seller', ['channelId', 'salesPersonCode'])
 @Index('ix_policy_app_date', ['insurerId', 'applicationDate'])
+@Index('ix_policy_recent', ['insurerId', 'id'])
+@Index('ix_policy_channel_recent', ['insurerId', 'channelId', 'id'])
 export class PolicyEntity {
   @PrimaryColumn({ ...idColumn, name: 'id' })
   id!: string;

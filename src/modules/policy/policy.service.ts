@@ -17,6 +17,7 @@ import type { PiiView } from './person.type';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness, suspectCodes } from './stored-completeness';
+import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -47,7 +48,7 @@ export interface PolicyPage {
 /** Tag of the policies list's cursors (see encodeCursor). */
 export const POLICY_CURSOR = 'pol';
 /** `channelCode` naming the policies sold without a channel. */
-export const DIRECT_CHANNEL = 'DIRECT';
+export const DIRECT_CHANNEL = DIRECT_CHANNEL_CODE;
 export const MAX_OVERRIDE_REASON = 500;
 
 /**

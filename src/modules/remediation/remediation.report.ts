@@ -8,12 +8,13 @@
  */
 import { csvText, type CsvCell } from '../summary/summary.csv';
 import { LONG_TERM_MONTHS, type CampaignReport, type ProgressRow } from './remediation.service';
+import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export const REPORT_FORMATS = ['csv', 'md'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Label of the policies sold without a channel. */
-export const DIRECT_LABEL = 'DIRECT';
+export const DIRECT_LABEL = DIRECT_CHANNEL_CODE;
 /** Label of the totals line of the CSV. */
 export const TOTAL_LABEL = 'TOTAL';
 

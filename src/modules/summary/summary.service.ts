@@ -15,12 +15,13 @@ import type { PolicyFilterData, PolicyService } from '../policy/policy.service';
 import { storedCompleteness } from '../policy/stored-completeness';
 import { bookAccess, isPartner, type Book } from './summary.access';
 import { csvText, type CsvCell } from './summary.csv';
+import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export const SUMMARY_DIMENSIONS = ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH'] as const;
 export type SummaryDimension = (typeof SUMMARY_DIMENSIONS)[number];
 
 /** Bucket key of the policies sold without a channel (contract README "Reads"). */
-export const DIRECT_KEY = 'DIRECT';
+export const DIRECT_KEY = DIRECT_CHANNEL_CODE;
 /** Policy numbers listed per channel in a commission hold (the count is always complete). */
 export const HOLD_LIST_LIMIT = 500;
 /** Rows a GraphQL policy export may hold; larger exports go through `npm run export`. */
