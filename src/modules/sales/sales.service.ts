@@ -33,6 +33,7 @@ import {
   sellerPhones,
   storedFacts,
   upsertRows,
+  settlePersonKey,
 } from './policy-writer';
 import { SalesBatchEntity, SalesPersonEntity } from './sales.entity';
 import {
@@ -543,14 +544,8 @@ export class SalesService {
         sealedPhone = true;
       }
     }
-    if (sealedId || sealedPhone) {
-      // One key id covers both sealed columns: the one kept is re-sealed when it was sealed under an older key (rotation).
-      if (row.keyId !== null && row.keyId !== this.pii.keyId) {
-        if (!sealedId && row.idNumberEnc !== null) row.idNumberEnc = this.pii.encrypt(this.pii.decrypt(row.idNumberEnc, row.keyId)).value;
-        if (!sealedPhone && row.phoneEnc !== null) row.phoneEnc = this.pii.encrypt(this.pii.decrypt(row.phoneEnc, row.keyId)).value;
-      }
-      row.keyId = this.pii.keyId;
-    }
+    // One key id covers both sealed columns: the one kept is re-sealed when it was sealed under an older key (rotation).
+    settlePersonKey(this.pii, row, { idNumber: sealedId, phone: sealedPhone });
     const values: Record<(typeof PERSON_FIELDS)[number], unknown> = {
       name: row.name,
       gender: row.gender,
