@@ -1,5 +1,5 @@
-import type { OrganizationKind } from '../modules/organization/organization.entity';
-import type { Role } from '../modules/principal/principal.entity';
+import type { OrganizationEntity, OrganizationKind } from '../modules/organization/organization.entity';
+import { parseRoles, type PrincipalEntity, type Role } from '../modules/principal/principal.entity';
 
 /** Who is calling: the principal behind the API key, with its organization. */
 export interface Actor {
@@ -23,4 +23,18 @@ export function isExchangeAdmin(actor: Actor | null): boolean {
 
 export function isKind(actor: Actor | null, ...kinds: OrganizationKind[]): boolean {
   return !!actor && kinds.includes(actor.organizationKind);
+}
+
+/** The actor a principal row of an organization row acts as (for code that acts outside a request, like the demo seed). */
+export function actorOf(org: OrganizationEntity, principal: PrincipalEntity): Actor {
+  return {
+    principalId: principal.id,
+    name: principal.name,
+    organizationId: org.id,
+    organizationCode: org.code,
+    organizationKind: org.kind,
+    roles: parseRoles(principal.roles),
+    attestedAt: principal.attestedAt,
+    isBootstrap: principal.isBootstrap,
+  };
 }

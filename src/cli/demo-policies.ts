@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '../auth/actor';
+import { actorOf, type Actor } from '../auth/actor';
 import type { Services } from '../container';
 import { createLoaders } from '../graphql/loaders';
 import type { RequestContext } from '../graphql/context';
 import type { Gender, Relationship } from '../domain/enums';
 import { makeResidentId } from '../domain/resident-id';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
-import { parseRoles, PrincipalEntity } from '../modules/principal/principal.entity';
+import { PrincipalEntity } from '../modules/principal/principal.entity';
 import type { SalesRecordData } from '../modules/sales/sales.validation';
 
 /** How many demo policies each channel sells to DEMO_LIFE. */
@@ -158,19 +158,10 @@ function stripContact(p: DemoPerson): DemoPerson {
   return { ...p, phone: null, address: null };
 }
 
-async function actorOf(services: Services, orgCode: string, principalName: string): Promise<Actor> {
+async function demoActor(services: Services, orgCode: string, principalName: string): Promise<Actor> {
   const org = await services.db.getRepository(OrganizationEntity).findOneByOrFail({ code: orgCode });
   const principal = await services.db.getRepository(PrincipalEntity).findOneByOrFail({ organizationId: org.id, name: principalName });
-  return {
-    principalId: principal.id,
-    name: principal.name,
-    organizationId: org.id,
-    organizationCode: org.code,
-    organizationKind: org.kind,
-    roles: parseRoles(principal.roles),
-    attestedAt: principal.attestedAt,
-    isBootstrap: false,
-  };
+  return actorOf(org, principal);
 }
 
 /** A request context for a demo principal, as a request of theirs would get (loaders at `now`). */
@@ -190,7 +181,7 @@ function contextOf(services: Services, actor: Actor, now: Date): RequestContext 
  */
 export async function seedDemoPolicies(services: Services): Promise<{ accepted: number; rejected: number }> {
   const now = new Date();
-  const bankAdmin = await actorOf(services, 'DEMO_BANK', 'demo-bank-admin');
+  const bankAdmin = await demoActor(services, 'DEMO_BANK', 'demo-bank-admin');
   await services.sales.registerSalesPerson(contextOf(services, bankAdmin, now), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
   let accepted = 0;
   let rejected = 0;
@@ -198,7 +189,7 @@ export async function seedDemoPolicies(services: Services): Promise<{ accepted: 
     ['DEMO_BANK', 'demo-bank-sales', 'BANK', DEMO_POLICY_COUNTS.DEMO_BANK, 0],
     ['DEMO_BROKER', 'demo-broker-sales', 'BROKER', DEMO_POLICY_COUNTS.DEMO_BROKER, 1000],
   ] as const) {
-    const actor = await actorOf(services, orgCode, principal);
+    const actor = await demoActor(services, orgCode, principal);
     const result = await services.sales.submit(contextOf(services, actor, now), 'DEMO_LIFE', `demo-seed-${channel.toLowerCase()}-1`, demoRecords(channel, count, offset));
     accepted += result.accepted;
     rejected += result.rejected;

@@ -3,9 +3,9 @@ import { seedDemoPolicies } from './demo-policies';
 import { inTransaction } from '../db/transaction';
 import { newId } from '../db/ids';
 import { OrganizationEntity, type OrganizationKind } from '../modules/organization/organization.entity';
-import type { Actor } from '../auth/actor';
+import { actorOf, type Actor } from '../auth/actor';
 import { AGREEMENT_SCOPES, type AgreementScope } from '../modules/agreement/agreement.entity';
-import { parseRoles, PrincipalEntity, type Role } from '../modules/principal/principal.entity';
+import { PrincipalEntity, type Role } from '../modules/principal/principal.entity';
 
 /** The demo parties: an insurer, a bank channel, a broker and a regulator (made-up names). */
 export const DEMO_ORGANIZATIONS: Array<{ code: string; name: string; kind: OrganizationKind; principals: Array<{ name: string; roles: Role[] }> }> = [
@@ -77,7 +77,7 @@ export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
           await em.getRepository(PrincipalEntity).update({ id: principal.id }, { attestedAt: now });
         }
         keys.push({ organization: org.code, principal: p.name, roles: p.roles, apiKey });
-        if (p.roles.includes('ADMIN')) admins.set(org.code, demoActor(entity, principal));
+        if (p.roles.includes('ADMIN')) admins.set(org.code, actorOf(entity, principal));
       }
     }
     // Through the service's own path: the insurer's ADMIN proposes, the partner's ADMIN signs (two log entries each).
@@ -108,16 +108,3 @@ export const DEMO_AGREEMENTS: Array<{ insurerCode: string; partnerCode: string; 
   { insurerCode: 'DEMO_LIFE', partnerCode: 'DEMO_BANK', scopes: ['SUBMIT_SALES', 'READ_POLICIES', 'CORRECT_RECORDS', 'READ_COMPLETENESS'] },
   { insurerCode: 'DEMO_LIFE', partnerCode: 'DEMO_BROKER', scopes: [...AGREEMENT_SCOPES] },
 ];
-
-function demoActor(org: OrganizationEntity, principal: PrincipalEntity): Actor {
-  return {
-    principalId: principal.id,
-    name: principal.name,
-    organizationId: org.id,
-    organizationCode: org.code,
-    organizationKind: org.kind,
-    roles: parseRoles(principal.roles),
-    attestedAt: principal.attestedAt,
-    isBootstrap: false,
-  };
-}

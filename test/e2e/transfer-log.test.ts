@@ -2,6 +2,7 @@ import { inTransaction } from '../../src/db/transaction';
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createParty, createPrincipal } from '../support/factories';
+import { recordStatements } from '../support/sql';
 
 /** Made-up personal data: put into `change`s and principal names, it must never come back out of the log. */
 const FAKE_PII = { name: '测试假名丙丁', idNumber: '110105194912310021', phone: '13800001111', address: '虚构省假想市无名路9号' };
@@ -245,25 +246,13 @@ describe(`transfer log over GraphQL (${TEST_DB})`, () => {
   });
 
   it('a page costs the same SQL statements whatever its size (organizations through the per-request loader)', async () => {
-    const statements: string[] = [];
-    const original = app.db.logger;
-    app.db.logger = new Proxy(original, {
-      get(target, prop, receiver) {
-        if (prop === 'logQuery') {
-          return (query: string, parameters?: unknown[], runner?: unknown) => {
-            statements.push(query);
-            return target.logQuery(query, parameters, runner as never);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    }) as typeof original;
+    const recorder = recordStatements(app.db);
     try {
       const count = async (first: number) => {
-        statements.length = 0;
+        recorder.reset();
         const data = await app.ok<LogData>(insurer.keys.ADMIN, LOG, { code: insurer.code, first });
         expect(data.transferLog.edges.length).toBe(first);
-        return statements.length;
+        return recorder.statements.length;
       };
       await count(1);
       const small = await count(3);
@@ -271,7 +260,7 @@ describe(`transfer log over GraphQL (${TEST_DB})`, () => {
       expect(large).toBe(small);
       expect(large).toBeLessThanOrEqual(6);
     } finally {
-      app.db.logger = original;
+      recorder.restore();
     }
   });
 

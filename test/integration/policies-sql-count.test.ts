@@ -1,8 +1,8 @@
-import type { Logger } from 'typeorm';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, insertPolicies, type PolicySeed } from '../support/policies';
+import { recordStatements } from '../support/sql';
 
 /** A page with every relation selected: people, beneficiaries with their people, channel and insurer. */
 const PAGE = `query($first: Int) {
@@ -29,7 +29,7 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
   let insurer: Awaited<ReturnType<typeof createParty>>;
   let broker: Awaited<ReturnType<typeof createParty>>;
   let bank: Awaited<ReturnType<typeof createParty>>;
-  let statements: string[] | null = null;
+  let recorder: ReturnType<typeof recordStatements>;
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -59,26 +59,17 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
     }
     await insertPolicies(app, seeds);
 
-    const original = app.db.logger;
-    app.db.logger = new Proxy(original, {
-      get(target, prop, receiver) {
-        if (prop === 'logQuery') {
-          return (query: string, parameters?: unknown[], runner?: unknown) => {
-            statements?.push(query);
-            return target.logQuery(query, parameters, runner as never);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    }) as Logger;
+    recorder = recordStatements(app.db);
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    recorder.restore();
+    await app.close();
+  });
 
   async function countFor(key: string, first: number): Promise<{ count: number; edges: number; sql: string[] }> {
-    statements = [];
+    recorder.reset();
     const data = await app.ok<{ policies: { edges: Array<{ node: { beneficiaries: unknown[] } }> } }>(key, PAGE, { first });
-    const sql = statements;
-    statements = null;
+    const sql = [...recorder.statements];
     return { count: sql.length, edges: data.policies.edges.length, sql };
   }
 

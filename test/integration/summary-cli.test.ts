@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from 'typeorm';
 import { parseExportArgs, runExport } from '../../src/cli/export';
 import type { TestApp } from '../support/app';
 import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, completeSeed, insertPolicies, type PolicySeed } from '../support/policies';
+import { recordStatements } from '../support/sql';
 
 const SUMMARY = `query($insurerCode: String!, $groupBy: SummaryDimension!) {
   completenessSummary(insurerCode: $insurerCode, groupBy: $groupBy) { key total complete incomplete suspect missingByField { field count } }
@@ -23,7 +23,7 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
   let env: Record<string, string>;
   let insurer: Awaited<ReturnType<typeof createParty>>;
   let bank: Awaited<ReturnType<typeof createParty>>;
-  let statements: string[] | null = null;
+  let recorder: ReturnType<typeof recordStatements>;
   let serial = 0;
 
   const batch = (n: number): PolicySeed[] =>
@@ -46,18 +46,7 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
     await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['READ_COMPLETENESS'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
     await insertPolicies(app, batch(12));
 
-    const original = app.db.logger;
-    app.db.logger = new Proxy(original, {
-      get(target, prop, receiver) {
-        if (prop === 'logQuery') {
-          return (query: string, parameters?: unknown[], runner?: unknown) => {
-            statements?.push(query);
-            return target.logQuery(query, parameters, runner as never);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
-    }) as Logger;
+    recorder = recordStatements(app.db);
   });
   afterAll(() => stopCliApp(app, dir));
 
@@ -117,10 +106,9 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
 
   it('the summary is a constant number of aggregated statements, whatever the size of the book', async () => {
     const measure = async (groupBy: string) => {
-      statements = [];
+      recorder.reset();
       const data = await app.ok<{ completenessSummary: Array<{ total: number }> }>(bank.keys.ADMIN, SUMMARY, { insurerCode: insurer.code, groupBy });
-      const sql = statements;
-      statements = null;
+      const sql = [...recorder.statements];
       return { sql, total: data.completenessSummary.reduce((n, b) => n + b.total, 0) };
     };
     for (const groupBy of ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH']) {

@@ -1,0 +1,30 @@
+import type { DataSource, Logger } from 'typeorm';
+
+/**
+ * Records every SQL statement `db` sends, through its logger (TypeORM hands
+ * each statement to `logQuery` whether logging prints or not).
+ */
+export function recordStatements(db: DataSource): { statements: string[]; reset: () => void; restore: () => void } {
+  const statements: string[] = [];
+  const original = db.logger;
+  db.logger = new Proxy(original, {
+    get(target, prop, receiver) {
+      if (prop === 'logQuery') {
+        return (query: string, parameters?: unknown[], runner?: unknown) => {
+          statements.push(query);
+          return target.logQuery(query, parameters, runner as never);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as Logger;
+  return {
+    statements,
+    reset: () => {
+      statements.length = 0;
+    },
+    restore: () => {
+      db.logger = original;
+    },
+  };
+}
