@@ -5,23 +5,16 @@
  * tests do not depend on the sales write path. Made-up people only.
  */
 import { assessCompleteness, type RecordData } from '../../src/domain/completeness';
-import type { Gender, IdType, Relationship } from '../../src/domain/enums';
-import { personFacts } from '../../src/domain/person-facts';
+import type { Gender, Relationship } from '../../src/domain/enums';
+import { personFacts, type PersonData } from '../../src/domain/person-facts';
 import { makeResidentId } from '../../src/domain/resident-id';
 import { newId } from '../../src/db/ids';
 import { PersonEntity } from '../../src/modules/policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../../src/modules/policy/policy.entity';
 import type { TestApp } from './app';
 
-export interface PersonSeed {
-  name?: string | null;
-  gender?: Gender | null;
-  birthDate?: string | null;
-  idType?: IdType | null;
-  idNumber?: string | null;
-  phone?: string | null;
-  address?: string | null;
-}
+/** A person to insert: the domain's own PersonData (every field optional). */
+export type PersonSeed = PersonData;
 
 export interface PolicySeed {
   insurerId: string;

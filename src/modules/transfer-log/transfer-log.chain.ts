@@ -45,25 +45,14 @@ export interface ChainContent {
   digest: string;
 }
 
-/** The stored row shape this module reads (the entity's properties). */
-export interface StoredEntry {
-  id: string;
-  insurerId: string;
-  seq: number;
+/** The stored row shape this module reads (the entity's properties): the hashed content as stored, and its links. */
+export type StoredEntry = Omit<ChainContent, 'at' | 'policyNos' | 'fields'> & {
   at: Date;
-  operation: string;
-  outcome: string;
-  errorCode: string | null;
-  actorPrincipalId: string;
-  actorOrganizationId: string;
-  counterpartyId: string | null;
-  agreementId: string | null;
   policyNos: string;
   fields: string;
-  digest: string;
   prevHash: string;
   hash: string;
-}
+};
 
 /**
  * A stored JSON text array back to the array that was hashed. Text that is
