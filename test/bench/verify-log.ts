@@ -1,0 +1,101 @@
+/**
+ * Log verification at scale: a chain of `entries` valid entries written in
+ * bulk (hashes computed with the domain's own entryHash, so the verifier has
+ * real work), then `verify-log` run as a user runs it (the compiled CLI in
+ * a child process), timed, with the child's peak RSS. Memory must stay flat
+ * (the chain is streamed): the figure is reported against a fixed ceiling.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { newId } from '../../src/db/ids';
+import { entryHash, GENESIS_HASH } from '../../src/domain/hash-chain';
+import { changeDigest } from '../../src/modules/transfer-log/transfer-log.chain';
+import type { TestApp } from '../support/app';
+import { createParty } from '../support/factories';
+import type { Verdict } from './verdict';
+
+const CHUNK = 2_000;
+/** Peak RSS allowed for the CLI whatever the chain's length (MB): streaming keeps it near a bare process. */
+const RSS_CEILING_MB = 300;
+
+async function writeChain(app: TestApp, insurerId: string, actorId: string, entries: number): Promise<void> {
+  const sqlite = app.config.database.type === 'sqlite';
+  const quote = (n: string) => (sqlite ? `"${n}"` : `\`${n}\``);
+  const stamp = (d: Date) => (sqlite ? d.toISOString().replace('T', ' ').replace('Z', '') : d);
+  const insert = async (table: string, rows: Array<Record<string, unknown>>) => {
+    const columns = Object.keys(rows[0]!);
+    const per = sqlite ? Math.floor(999 / columns.length) : rows.length;
+    for (let i = 0; i < rows.length; i += per) {
+      const part = rows.slice(i, i + per);
+      await app.db.query(`INSERT INTO ${quote(table)} (${columns.map(quote).join(',')}) VALUES ${part.map(() => `(${columns.map(() => '?').join(',')})`).join(',')}`, part.flatMap((r) => columns.map((c) => r[c])));
+    }
+  };
+  let prev = GENESIS_HASH;
+  const started = Date.now() - entries;
+  for (let from = 1; from <= entries; from += CHUNK) {
+    const rows: Array<Record<string, unknown>> = [];
+    const index: Array<Record<string, unknown>> = [];
+    for (let seq = from; seq < Math.min(from + CHUNK, entries + 1); seq += 1) {
+      const policyNo = `LOG-${seq}`;
+      const content = { id: newId(), seq, insurerId, at: new Date(started + seq), operation: 'submitSales', outcome: 'OK', errorCode: null, actorPrincipalId: actorId, actorOrganizationId: insurerId, counterpartyId: insurerId, agreementId: null, policyNos: [policyNo], fields: [], digest: changeDigest({ seq }) };
+      const hash = entryHash(prev, content);
+      rows.push({ id: content.id, insurer_id: insurerId, seq, at: stamp(content.at), operation: content.operation, outcome: 'OK', error_code: null, actor_principal_id: actorId, actor_organization_id: insurerId, counterparty_id: insurerId, agreement_id: null, policy_nos: JSON.stringify(content.policyNos), fields: '[]', digest: content.digest, prev_hash: prev, hash });
+      index.push({ insurer_id: insurerId, policy_no: policyNo, seq });
+      prev = hash;
+    }
+    await insert('transfer_log', rows);
+    await insert('transfer_log_policy', index);
+    if (from === 1 || Math.floor(from / CHUNK) % 100 === 0) process.stdout.write(`  chain: ${Math.min(from + CHUNK - 1, entries)}/${entries} entries written\n`);
+  }
+  const now = stamp(new Date());
+  await app.db.query(`DELETE FROM ${quote('transfer_log_head')} WHERE insurer_id = ?`, [insurerId]);
+  await app.db.query(`INSERT INTO ${quote('transfer_log_head')} (insurer_id, seq, hash, updated_at) VALUES (?, ?, ?, ?)`, [insurerId, entries, prev, now]);
+}
+
+/** Runs the compiled verify-log CLI against the bench database; returns wall time and peak RSS. */
+function runCli(app: TestApp, insurerCode: string): Promise<{ ms: number; maxRssMb: number; exitCode: number | null; output: string }> {
+  const dist = path.resolve(__dirname, '..', '..', 'src', 'cli', 'verify-log.js');
+  const preload = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-bench-')), 'rss.js');
+  fs.writeFileSync(preload, "process.on('exit', () => process.stderr.write('BENCH_MAX_RSS_KB=' + process.resourceUsage().maxRSS + '\\n'));\n");
+  const url = app.config.database.type === 'mysql' ? app.config.database.url : null;
+  if (!url) throw new Error('verify-log bench needs a database the CLI can open: run it on MySQL');
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', preload, dist, '--insurer', insurerCode], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url, KEXIN_DATA_KEY: app.config.dataKey!.toString('base64'), LOG_LEVEL: 'silent', KEXIN_MIGRATE: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('close', (exitCode) => {
+      const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(output);
+      resolve({ ms: performance.now() - started, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, exitCode, output: output.replace(/BENCH_MAX_RSS_KB=\d+\n?/, '') });
+    });
+  });
+}
+
+export async function measureVerifyLog(app: TestApp, entries: number, verdicts: Verdict[]): Promise<Record<string, unknown> | null> {
+  if (app.config.database.type !== 'mysql') {
+    process.stdout.write('  skipped: the verify-log measure runs on MariaDB/MySQL only (the CLI opens the database itself)\n');
+    return null;
+  }
+  const insurer = await createParty(app, 'INSURER', ['ADMIN']);
+  const started = performance.now();
+  await writeChain(app, insurer.id, insurer.principalIds.ADMIN, entries);
+  const writeMs = performance.now() - started;
+  // A small chain first: the same CLI's RSS when there is (almost) nothing to stream.
+  const small = await createParty(app, 'INSURER', ['ADMIN']);
+  await writeChain(app, small.id, small.principalIds.ADMIN, 1_000);
+  const baseline = await runCli(app, small.code);
+  const run = await runCli(app, insurer.code);
+  if (run.exitCode !== 0) throw new Error(`verify-log exited ${run.exitCode}: ${run.output.slice(0, 500)}`);
+  const perSecond = (entries / run.ms) * 1000;
+  process.stdout.write(`  verify-log: ${entries} entries in ${(run.ms / 1000).toFixed(1)} s (${Math.round(perSecond)} entries/s), peak RSS ${run.maxRssMb.toFixed(0)} MB (1,000 entries: ${baseline.maxRssMb.toFixed(0)} MB)\n`);
+  verdicts.push({ measure: `verify-log peak RSS at ${entries} entries`, value: run.maxRssMb, target: RSS_CEILING_MB, kind: 'max', unit: 'MB' });
+  verdicts.push({ measure: 'verify-log RSS growth vs 1,000 entries', value: run.maxRssMb - baseline.maxRssMb, target: 64, kind: 'max', unit: 'MB' });
+  return { entries, writeMs, verifyMs: run.ms, entriesPerSecond: perSecond, maxRssMb: run.maxRssMb, baselineRssMb: baseline.maxRssMb };
+}
