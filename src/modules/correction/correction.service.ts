@@ -4,7 +4,6 @@ import { hasRole, isKind, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
 import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
@@ -18,12 +17,12 @@ import type { PolicyService } from '../policy/policy.service';
 import { requireActor } from '../principal/principal.service';
 import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
 import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
 /** What this module needs of the transfer log. */
-export type CorrectionLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>;
+export type CorrectionLog = Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
 
 /** A correction with its field changes and the policy it belongs to, as the caller may see it. */
 export interface CorrectionRecord {
@@ -99,7 +98,9 @@ export class CorrectionService {
    *    CORRECT_RECORDS on the insurer; then anyone: ATTESTATION_REQUIRED
    *    without the staff attestation. Both recorded as REFUSED entries on the
    *    insurer's chain (before any policy is read, so they reveal nothing).
-   * 4. In one transaction that first takes the insurer's chain lock:
+   * 4. In one transaction that first takes the insurer's chain lock
+   *    (`writeOnChain`): AGREEMENT_INACTIVE, recorded as in step 3, when the
+   *    partner's CORRECT_RECORDS ended since step 3 (terminated or expired);
    *    NOT_FOUND for a policy that does not exist or that a partner did not
    *    distribute; VERSION_CONFLICT unless `expectedVersion` is the current
    *    version (recorded as REFUSED); BAD_USER_INPUT for an unknown
@@ -124,25 +125,25 @@ export class CorrectionService {
     const grant = await this.grants.of(ctx, actor.organizationId, insurer.id);
     const agreementId = own ? null : grant.agreementIds[0] ?? null;
 
-    const refuse = (errorCode: string, extra: Record<string, unknown> = {}) =>
-      this.log.recordRefusal({
-        insurerId: insurer.id,
-        operation: 'submitCorrection',
-        errorCode,
-        ...actorFields(ctx),
-        counterpartyId: own ? null : insurer.id,
-        agreementId,
-        policyNos: [clean.policyNo],
-        fields: requestedPaths(clean),
-        change: {
-          policyNo: clean.policyNo,
-          target: clean.target,
-          beneficiaryOrder: clean.beneficiaryOrder,
-          expectedVersion: clean.expectedVersion,
-          evidenceMethod: clean.evidence.method,
-          ...extra,
-        },
-      });
+    const refusal = (errorCode: string, extra: Record<string, unknown> = {}): RefusalInput => ({
+      insurerId: insurer.id,
+      operation: 'submitCorrection',
+      errorCode,
+      ...actorFields(ctx),
+      counterpartyId: own ? null : insurer.id,
+      agreementId,
+      policyNos: [clean.policyNo],
+      fields: requestedPaths(clean),
+      change: {
+        policyNo: clean.policyNo,
+        target: clean.target,
+        beneficiaryOrder: clean.beneficiaryOrder,
+        expectedVersion: clean.expectedVersion,
+        evidenceMethod: clean.evidence.method,
+        ...extra,
+      },
+    });
+    const refuse = (errorCode: string, extra: Record<string, unknown> = {}) => this.log.recordRefusal(refusal(errorCode, extra));
     if (!own && !grant.scopes.has('CORRECT_RECORDS')) {
       await refuse('AGREEMENT_INACTIVE');
       throw new AgreementInactiveError(`No active data-sharing agreement grants CORRECT_RECORDS on ${insurer.code}`);
@@ -158,7 +159,12 @@ export class CorrectionService {
     };
     let done: { correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity };
     try {
-      done = await inTransaction(this.db, (em) => this.apply(em, actor, insurer, own, agreementId, clean, sealed, ctx.now));
+      // The chain lock first: every writer of this insurer's rows queues there (sales, underwriting, corrections).
+      done = await this.log.writeOnChain(
+        insurer.id,
+        (em, held) => this.apply(em, actor, insurer, own, own ? null : held.agreementIds[0] ?? null, clean, sealed, ctx.now),
+        { refuseOn: this.grants.requiring(actor.organizationId, insurer, 'CORRECT_RECORDS'), refusal },
+      );
     } catch (error) {
       if (error instanceof VersionConflictError) {
         await refuse('VERSION_CONFLICT', { currentVersion: error.extensions.currentVersion ?? null });
@@ -170,7 +176,7 @@ export class CorrectionService {
     return { ...done, view: await this.policies.viewOf(ctx, insurer.id, done.policy.policyNo) };
   }
 
-  /** The transaction of {@link submit}: re-runnable, no I/O outside `em`. */
+  /** The transaction of {@link submit}, under the insurer's chain lock: re-runnable, no I/O outside `em`. */
   private async apply(
     em: EntityManager,
     actor: Actor,
@@ -183,8 +189,6 @@ export class CorrectionService {
   ): Promise<{ correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity }> {
     const insurerId = insurer.id;
     const today = todayInChina(now);
-    // The chain lock first: every writer of this insurer's rows queues here (sales, underwriting, corrections).
-    await this.log.lockChain(em, insurerId);
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
     if (!isSqlite(em)) qb.setLock('pessimistic_write');
     const policy = await qb.getOne();

@@ -38,6 +38,22 @@ export interface LogEntryInput {
   change?: unknown;
 }
 
+/** A refused attempt as {@link TransferLogService.recordRefusal} takes it. */
+export type RefusalInput = Omit<LogEntryInput, 'outcome'> & { errorCode: string };
+
+/** How {@link TransferLogService.writeOnChain} re-checks a write under its chain lock. */
+export interface ChainWriteOptions<G> {
+  /**
+   * Runs under the chain lock, before the work, with the instant the lock is
+   * held; what it returns is handed to the work. An {@link AppError} it
+   * throws refuses the write: the transaction rolls back and the refusal is
+   * recorded with {@link refusal}.
+   */
+  refuseOn: (em: EntityManager, at: Date) => Promise<G>;
+  /** The REFUSED entry for a refusal of {@link refuseOn}, by its error code. */
+  refusal: (errorCode: string) => RefusalInput;
+}
+
 /** The head of a chain as read under its lock. */
 export interface ChainHead {
   chainId: string;
@@ -226,13 +242,45 @@ export class TransferLogService {
   }
 
   /**
+   * One write on an insurer's chain (issue 8, defect 7): a transaction that
+   * takes the chain lock first, then re-checks the write's permission under
+   * it ({@link ChainWriteOptions.refuseOn}, judged at the instant the lock is
+   * held, not at the request's start), then does the work, which appends its
+   * entries with {@link append}. Every change of an agreement takes the same
+   * lock, so a grant checked here cannot end before this write commits, and
+   * in the chain no OK write under an agreement follows its termination. A
+   * refusal rolls the transaction back and is recorded as REFUSED in a
+   * transaction of its own, like a refusal caught before the transaction;
+   * then it is thrown. Deadlocks retry the whole of it (`inTransaction`).
+   */
+  async writeOnChain<T, G>(insurerId: string, work: (em: EntityManager, checked: G) => Promise<T>, options: ChainWriteOptions<G>): Promise<T> {
+    let refused: AppError | null = null;
+    try {
+      return await inTransaction(this.db, async (em) => {
+        await this.lockChain(em, insurerId);
+        let checked: G;
+        try {
+          checked = await options.refuseOn(em, new Date());
+        } catch (error) {
+          if (error instanceof AppError) refused = error;
+          throw error;
+        }
+        return work(em, checked);
+      });
+    } catch (error) {
+      if (refused !== null && error === refused) await this.recordRefusal(options.refusal((refused as AppError).code));
+      throw error;
+    }
+  }
+
+  /**
    * Records a refused attempt (outcome REFUSED, the error code) in a
    * transaction of its own, so the rollback of the refused work cannot erase
    * it. Never throws: a failure to record is logged and swallowed, so the
    * caller's own error reaches the client. Call it after the refused
    * transaction has ended (on SQLite, from inside one it would wait for itself).
    */
-  async recordRefusal(input: Omit<LogEntryInput, 'outcome'> & { errorCode: string }): Promise<void> {
+  async recordRefusal(input: RefusalInput): Promise<void> {
     try {
       await inTransaction(this.db, (em) => this.append(em, { ...input, outcome: 'REFUSED' }));
     } catch (err) {
