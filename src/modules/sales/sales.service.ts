@@ -4,7 +4,7 @@ import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
+import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
 import { todayInChina } from '../../domain/dates';
 import { isValidPhone } from '../../domain/phone';
 import { assessFromFacts, type Completeness } from '../../domain/completeness';
@@ -229,7 +229,7 @@ export class SalesService {
       return await this.applyIn(actor, insurer, idempotencyKey, hash, prepared, outcomes, { ...options, today });
     } catch (error) {
       // The same key sent at once for two insurers: UNIQUE (organization_id, idempotency_key) let only one commit.
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const winner = await this.findBatch(this.db.manager, actor.organizationId, idempotencyKey);
       if (!winner) throw error;
       return this.replay(winner, hash);
@@ -696,12 +696,6 @@ export class SalesService {
   }
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
-  const code = e?.code ?? e?.driverError?.code ?? '';
-  return errno === 1062 || code.startsWith('SQLITE_CONSTRAINT');
-}
 
 function rejected(policyNo: string, errors: FieldErrorData[]): SalesRecordOutcome {
   return { policyNo, accepted: false, errors, completeness: null, version: null };

@@ -4,7 +4,7 @@ import type { Secrets } from '../../db/secrets';
 import type { RequestContext } from '../../graphql/context';
 import { AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
+import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
 import { pageSize } from '../../graphql/pagination';
 import { ChainVerifier, entryHash, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import { OrganizationEntity } from '../organization/organization.entity';
@@ -106,8 +106,6 @@ export interface ListArgs {
 /** Rows per page when streaming a chain (verification, export): constant memory. */
 export const SCAN_PAGE_SIZE = 1000;
 
-const MYSQL_DUPLICATE_KEY = 1062;
-
 /** `{ actorPrincipalId, actorOrganizationId }` of the caller, for a {@link LogEntryInput}. */
 export function actorFields(ctx: Pick<RequestContext, 'actor'>): { actorPrincipalId: string; actorOrganizationId: string } {
   if (!ctx.actor) throw new UnauthenticatedError();
@@ -118,12 +116,6 @@ function isSqliteManager(em: EntityManager): boolean {
   return em.connection.options.type === 'better-sqlite3';
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
-  const code = e?.code ?? e?.driverError?.code ?? '';
-  return errno === MYSQL_DUPLICATE_KEY || code.startsWith('SQLITE_CONSTRAINT');
-}
 
 /**
  * The hash-chained transfer log (issue 3, contract README "Writes"). The only
@@ -172,7 +164,7 @@ export class TransferLogService {
         .values({ insurerId: chainId, seq: 0, hash: GENESIS_HASH, updatedAt: new Date() })
         .execute();
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       // Another transaction created it first: it is committed now, lock it.
     }
     const head = await this.readHeadLocked(em, chainId);
