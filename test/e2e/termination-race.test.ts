@@ -25,7 +25,6 @@ type Party = Awaited<ReturnType<typeof createParty>>;
 describe(`no write commits after its agreement ended (${TEST_DB})`, () => {
   let app: TestApp;
   let insurer: Party;
-  let parties = 0;
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -35,13 +34,13 @@ describe(`no write commits after its agreement ended (${TEST_DB})`, () => {
     await app?.close();
   });
 
-  /** A bank channel of its own (SALES and SERVICE attested) with an ACTIVE agreement on the insurer. */
-  async function channel(validTo?: Date) {
-    parties += 1;
+  /** A bank channel of its own (SALES and SERVICE attested) with an ACTIVE agreement on the insurer (ending `validForMs` after it is proposed). */
+  async function channel(validForMs?: number) {
     const bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN', 'SALES', 'SERVICE'], { attested: true });
+    const validTo = validForMs === undefined ? undefined : new Date(Date.now() + validForMs);
     const agreement = await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: SCOPES, proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN, validTo });
     expect(agreement.status).toBe('ACTIVE');
-    return { bank, agreement };
+    return { bank, agreement, validTo: validTo! };
   }
 
   const log = () => app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id }, order: { seq: 'ASC' } });
@@ -122,8 +121,7 @@ describe(`no write commits after its agreement ended (${TEST_DB})`, () => {
   });
 
   it('a batch that reaches the chain lock after validTo is refused (the grant is judged at the lock, not at the request start)', async () => {
-    const validTo = new Date(Date.now() + 1500);
-    const { bank } = await channel(validTo);
+    const { bank, validTo } = await channel(1500);
     const untilExpired = () => new Promise((resolve) => setTimeout(resolve, Math.max(0, validTo.getTime() - Date.now() + 5)));
     const hold = holdAfterGrantCheck(bank.id, 'SUBMIT_SALES', untilExpired);
     const result = await submit(app, bank.keys.SALES, insurer.code, 'expiring-batch', [salesRecord('EXPIRY-S-1')]);

@@ -121,8 +121,8 @@ export class CorrectionService {
    *    (`writeOnChain`): AGREEMENT_INACTIVE, recorded as in step 3, when the
    *    partner's CORRECT_RECORDS ended since step 3 (terminated or expired);
    *    the key again (concurrent duplicates: the first applies, the others
-   *    replay it); NOT_FOUND for a policy that does not exist or that a partner did not
-   *    distribute; VERSION_CONFLICT unless `expectedVersion` is the current
+   *    replay it); NOT_FOUND for a policy that does not exist or that a
+   *    partner did not distribute; VERSION_CONFLICT unless `expectedVersion` is the current
    *    version (recorded as REFUSED); BAD_USER_INPUT for an unknown
    *    beneficiary order, a correction that changes nothing, or an ID number
    *    another person row of the insurer already has (recorded as REFUSED:
@@ -550,7 +550,6 @@ function checkIdempotencyKey(value: string | null | undefined): string | null {
   }
   return key;
 }
-
 
 function actorOf(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
   return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
