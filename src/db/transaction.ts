@@ -18,6 +18,14 @@ export function isRetryableError(error: unknown): boolean {
   return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
 }
 
+/** A unique index refused a row (MySQL 1062, SQLite's constraint errors): someone else wrote it first. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
+  const errno = e?.errno ?? e?.driverError?.errno;
+  const code = e?.code ?? e?.driverError?.code ?? '';
+  return errno === 1062 /* ER_DUP_ENTRY */ || code.startsWith('SQLITE_CONSTRAINT');
+}
+
 export interface TransactionOptions {
   /** Called before each retry (for logs and tests). */
   onRetry?: (attempt: number, error: unknown) => void;

@@ -138,8 +138,10 @@ export class AgreementService {
 
   /**
    * terminateAgreement: an ADMIN of either party ends it now, with a reason
-   * (1 to 500 characters); every grant it carried ends with the next request
-   * (grants are read per request). Records who, which side and why.
+   * (1 to 500 characters); every grant it carried ends at once: under the
+   * insurer's chain lock, which every write under a grant takes and re-checks
+   * its grant under (`writeOnChain`), so no write under this agreement
+   * commits after the termination entry. Records who, which side and why.
    * Refusals: BAD_USER_INPUT for an empty or too long reason or a second
    * termination; NOT_FOUND / FORBIDDEN as for signing.
    */

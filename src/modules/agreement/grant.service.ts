@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, UnauthenticatedError } from '../../graphql/errors';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
-import { OWN_GRANT, parseScopes, unionGrant, type Grant } from './agreement.status';
+import { isActiveAt, OWN_GRANT, parseScopes, unionGrant, type Grant } from './agreement.status';
 
 /**
  * The ACTIVE condition of `agreementStatus` in SQL, on alias `a`, with the
@@ -94,6 +94,40 @@ export class GrantService {
     const grant = await this.of(ctx, ctx.actor.organizationId, insurerId);
     if (!grant.scopes.has(scope)) throw new AgreementInactiveError(`No active data-sharing agreement grants ${scope}`);
     return grant;
+  }
+
+  /**
+   * What `organizationId` holds on `insurerId` at `at`, read again inside a
+   * write's transaction once it holds the insurer's chain lock (issue 8,
+   * defect 7): the grant a request read at its start may have ended since,
+   * by termination or by `validTo`. Every change of an agreement takes that
+   * chain lock first, so what is read here stays true until the write
+   * commits; the rows are also read with a locking read on MySQL (SQLite's
+   * single writer needs none), so an agreement writer that skipped the chain
+   * lock would still wait. One query; none for an insurer on itself.
+   */
+  async grantUnderLock(em: EntityManager, organizationId: string, insurerId: string, at: Date): Promise<Grant> {
+    if (organizationId === insurerId) return OWN_GRANT;
+    const query = em
+      .getRepository(AgreementEntity)
+      .createQueryBuilder('a')
+      .where('a.insurer_id = :insurerId AND a.partner_id = :organizationId', { insurerId, organizationId });
+    if (em.connection.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
+    const rows = await query.getMany();
+    return unionGrant(rows.filter((a) => isActiveAt(a, at)));
+  }
+
+  /**
+   * The `refuseOn` of a write on the insurer's chain (`writeOnChain`) that
+   * needs `scope`: the grant at the instant the lock is held, or
+   * AGREEMENT_INACTIVE, as the up-front check answers.
+   */
+  requiring(organizationId: string, insurer: { id: string; code: string }, scope: AgreementScope): (em: EntityManager, at: Date) => Promise<Grant> {
+    return async (em, at) => {
+      const grant = await this.grantUnderLock(em, organizationId, insurer.id, at);
+      if (!grant.scopes.has(scope)) throw new AgreementInactiveError(`No active data-sharing agreement grants ${scope} on ${insurer.code}`);
+      return grant;
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ export type EvidenceMethod = (typeof EVIDENCE_METHODS)[number];
  */
 @Entity('correction')
 @Index('ix_correction_policy', ['insurerId', 'policyId', 'id'])
+@Index('uq_correction_key', ['submittedByOrganizationId', 'idempotencyKey'], { unique: true })
 export class CorrectionEntity {
   @PrimaryColumn({ ...idColumn, name: 'id' })
   id!: string;
@@ -75,6 +76,14 @@ export class CorrectionEntity {
   /** The policy version this correction produced. */
   @Column({ type: 'int', name: 'version', transformer: numberTransformer })
   version!: number;
+
+  /** The caller's idempotency key, unique per submitting organization; null when sent without one. */
+  @Column({ type: 'varchar', length: 128, name: 'idempotency_key', nullable: true })
+  idempotencyKey!: string | null;
+
+  /** SHA-256 of the request, for a replay with the key (sealed values only as their blind indexes); null without a key. */
+  @Column({ type: 'varchar', length: 64, name: 'request_hash', nullable: true })
+  requestHash!: string | null;
 
   @Column({ ...instantColumn, name: 'created_at' })
   createdAt!: Date;

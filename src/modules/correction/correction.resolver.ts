@@ -10,8 +10,16 @@ import { Correction, FieldChange } from './correction.type';
 @Resolver(() => Correction)
 export class CorrectionResolver {
   @Mutation(() => Correction, { description: 'Corrects a policyholder, insured or beneficiary (and/or insuredRelationship) with the customer\'s evidence.' })
-  async submitCorrection(@Arg('input', () => CorrectionInput) input: CorrectionInput, @Ctx() ctx: RequestContext): Promise<Correction> {
-    return toCorrection(await ctx.services.corrections.submit(ctx, input));
+  async submitCorrection(
+    @Arg('input', () => CorrectionInput) input: CorrectionInput,
+    @Arg('idempotencyKey', () => String, {
+      nullable: true,
+      description: 'Optional, 1 to 128 characters: the same key from the same organization answers the stored correction and changes nothing; with a different input it is BAD_USER_INPUT.',
+    })
+    idempotencyKey: string | null | undefined,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Correction> {
+    return toCorrection(await ctx.services.corrections.submit(ctx, input, idempotencyKey));
   }
 
   @Query(() => [Correction], { description: 'The correction history of a policy the caller may see, newest first; empty otherwise.' })

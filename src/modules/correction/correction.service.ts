@@ -4,7 +4,8 @@ import { hasRole, isKind, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
+import { isDuplicateKeyError } from '../../db/transaction';
+import { canonicalJson } from '../../domain/canonical-json';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
 import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
@@ -16,14 +17,15 @@ import type { PiiView } from '../policy/person.type';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import type { PolicyService } from '../policy/policy.service';
 import { requireActor } from '../principal/principal.service';
+import { MAX_IDEMPOTENCY_KEY } from '../sales/sales.validation';
 import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
 import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
 /** What this module needs of the transfer log. */
-export type CorrectionLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>;
+export type CorrectionLog = Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
 
 /** A correction with its field changes and the policy it belongs to, as the caller may see it. */
 export interface CorrectionRecord {
@@ -57,6 +59,15 @@ interface SealedValues {
   idNumber: Sealed | null;
   phone: Sealed | null;
 }
+
+/** A correction sent with an idempotency key: the key and the hash of the request it stands for. */
+interface Idempotency {
+  key: string;
+  hash: string;
+}
+
+/** What the transaction of a correction produced (or, for a replay, had produced). */
+type Applied = Omit<CorrectionRecord, 'view'>;
 
 const CORRECTION_KINDS = ['INSURER', 'BROKER', 'BANK_CHANNEL'] as const;
 
@@ -94,14 +105,24 @@ export class CorrectionService {
    * 1. FORBIDDEN unless the caller is SERVICE of an insurer, broker or bank
    *    channel; BAD_USER_INPUT for a request of the wrong shape (see
    *    correction.validation.ts), nothing logged.
+   *    An `idempotencyKey` that is given must be 1 to 128 characters.
    * 2. NOT_FOUND for an unknown insurer, or another insurer's principal.
    * 3. A partner: AGREEMENT_INACTIVE without an ACTIVE agreement granting
    *    CORRECT_RECORDS on the insurer; then anyone: ATTESTATION_REQUIRED
    *    without the staff attestation. Both recorded as REFUSED entries on the
    *    insurer's chain (before any policy is read, so they reveal nothing).
-   * 4. In one transaction that first takes the insurer's chain lock:
-   *    NOT_FOUND for a policy that does not exist or that a partner did not
-   *    distribute; VERSION_CONFLICT unless `expectedVersion` is the current
+   * 4. The same `idempotencyKey` from the same organization seen before (keys
+   *    are per organization, as for submitSales): the stored correction,
+   *    nothing changed and nothing logged; BAD_USER_INPUT when the request
+   *    differs. Checked after step 3, so a replay shows no more than a new
+   *    correction would; the retry of a client that lost its answer learns
+   *    whether it applied.
+   * 5. In one transaction that first takes the insurer's chain lock
+   *    (`writeOnChain`): AGREEMENT_INACTIVE, recorded as in step 3, when the
+   *    partner's CORRECT_RECORDS ended since step 3 (terminated or expired);
+   *    the key again (concurrent duplicates: the first applies, the others
+   *    replay it); NOT_FOUND for a policy that does not exist or that a
+   *    partner did not distribute; VERSION_CONFLICT unless `expectedVersion` is the current
    *    version (recorded as REFUSED); BAD_USER_INPUT for an unknown
    *    beneficiary order, a correction that changes nothing, or an ID number
    *    another person row of the insurer already has (recorded as REFUSED:
@@ -111,12 +132,13 @@ export class CorrectionService {
    *    stored completeness of every affected policy, the history rows and
    *    the log entry.
    */
-  async submit(ctx: RequestContext, input: CorrectionInputData): Promise<CorrectionRecord> {
+  async submit(ctx: RequestContext, input: CorrectionInputData, idempotencyKey?: string | null): Promise<CorrectionRecord> {
     const actor = requireActor(ctx);
     if (!isKind(actor, ...CORRECTION_KINDS) || !hasRole(actor, 'SERVICE')) {
       throw new ForbiddenError('Only SERVICE principals of an insurer, a broker or a bank channel may correct records');
     }
     const clean = checkCorrection(input, ctx.now);
+    const key = checkIdempotencyKey(idempotencyKey);
     const insurer = await ctx.loaders.organizationByCode.load(clean.insurerCode);
     if (!insurer || insurer.kind !== 'INSURER') throw new NotFoundError('Policy');
     const own = actor.organizationId === insurer.id;
@@ -124,25 +146,25 @@ export class CorrectionService {
     const grant = await this.grants.of(ctx, actor.organizationId, insurer.id);
     const agreementId = own ? null : grant.agreementIds[0] ?? null;
 
-    const refuse = (errorCode: string, extra: Record<string, unknown> = {}) =>
-      this.log.recordRefusal({
-        insurerId: insurer.id,
-        operation: 'submitCorrection',
-        errorCode,
-        ...actorFields(ctx),
-        counterpartyId: own ? null : insurer.id,
-        agreementId,
-        policyNos: [clean.policyNo],
-        fields: requestedPaths(clean),
-        change: {
-          policyNo: clean.policyNo,
-          target: clean.target,
-          beneficiaryOrder: clean.beneficiaryOrder,
-          expectedVersion: clean.expectedVersion,
-          evidenceMethod: clean.evidence.method,
-          ...extra,
-        },
-      });
+    const refusal = (errorCode: string, extra: Record<string, unknown> = {}): RefusalInput => ({
+      insurerId: insurer.id,
+      operation: 'submitCorrection',
+      errorCode,
+      ...actorFields(ctx),
+      counterpartyId: own ? null : insurer.id,
+      agreementId,
+      policyNos: [clean.policyNo],
+      fields: requestedPaths(clean),
+      change: {
+        policyNo: clean.policyNo,
+        target: clean.target,
+        beneficiaryOrder: clean.beneficiaryOrder,
+        expectedVersion: clean.expectedVersion,
+        evidenceMethod: clean.evidence.method,
+        ...extra,
+      },
+    });
+    const refuse = (errorCode: string, extra: Record<string, unknown> = {}) => this.log.recordRefusal(refusal(errorCode, extra));
     if (!own && !grant.scopes.has('CORRECT_RECORDS')) {
       await refuse('AGREEMENT_INACTIVE');
       throw new AgreementInactiveError(`No active data-sharing agreement grants CORRECT_RECORDS on ${insurer.code}`);
@@ -152,14 +174,26 @@ export class CorrectionService {
       throw new AttestationRequiredError();
     }
 
+    const idempotency: Idempotency | null = key === null ? null : { key, hash: this.requestHash(clean) };
+    const stored = idempotency ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
+    if (stored) return { ...stored, view: await this.policies.viewOf(ctx, insurer.id, stored.policy.policyNo) };
+
     const sealed: SealedValues = {
       idNumber: this.pii.encryptNullable(clean.changes.idNumber),
       phone: this.pii.encryptNullable(clean.changes.phone),
     };
-    let done: { correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity };
+    let done: Applied;
     try {
-      done = await inTransaction(this.db, (em) => this.apply(em, actor, insurer, own, agreementId, clean, sealed, ctx.now));
+      // The chain lock first: every writer of this insurer's rows queues there (sales, underwriting, corrections).
+      done = await this.log.writeOnChain(
+        insurer.id,
+        (em, held) => this.apply(em, actor, insurer, own, own ? null : held.agreementIds[0] ?? null, clean, sealed, idempotency, ctx.now),
+        { refuseOn: this.grants.requiring(actor.organizationId, insurer, 'CORRECT_RECORDS'), refusal },
+      );
     } catch (error) {
+      // The same key sent at once for two insurers (two chain locks): UNIQUE (organization, key) let only one commit.
+      const winner = idempotency && isDuplicateKeyError(error) ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
+      if (winner) return { ...winner, view: await this.policies.viewOf(ctx, insurer.id, winner.policy.policyNo) };
       if (error instanceof VersionConflictError) {
         await refuse('VERSION_CONFLICT', { currentVersion: error.extensions.currentVersion ?? null });
       } else if (error instanceof BadInputError && error.extensions.reason === 'DUPLICATE_IDENTITY') {
@@ -170,7 +204,7 @@ export class CorrectionService {
     return { ...done, view: await this.policies.viewOf(ctx, insurer.id, done.policy.policyNo) };
   }
 
-  /** The transaction of {@link submit}: re-runnable, no I/O outside `em`. */
+  /** The transaction of {@link submit}, under the insurer's chain lock: re-runnable, no I/O outside `em`. */
   private async apply(
     em: EntityManager,
     actor: Actor,
@@ -179,12 +213,13 @@ export class CorrectionService {
     agreementId: string | null,
     clean: CleanCorrection,
     sealed: SealedValues,
+    idempotency: Idempotency | null,
     now: Date,
-  ): Promise<{ correction: CorrectionEntity; changes: CorrectionChangeEntity[]; policy: PolicyEntity }> {
+  ): Promise<Applied> {
     const insurerId = insurer.id;
     const today = todayInChina(now);
-    // The chain lock first: every writer of this insurer's rows queues here (sales, underwriting, corrections).
-    await this.log.lockChain(em, insurerId);
+    const replay = idempotency ? await this.findByKey(em, actor.organizationId, idempotency) : null;
+    if (replay) return replay;
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
     if (!isSqlite(em)) qb.setLock('pessimistic_write');
     const policy = await qb.getOne();
@@ -295,6 +330,8 @@ export class CorrectionService {
       submittedByPrincipalId: actor.principalId,
       agreementId,
       version: corrected.version,
+      idempotencyKey: idempotency?.key ?? null,
+      requestHash: idempotency?.hash ?? null,
       createdAt: now,
     };
     const changeRows: CorrectionChangeEntity[] = changes.map((c, ord) => ({
@@ -355,6 +392,38 @@ export class CorrectionService {
     }
     const after = await em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
     return { correction, changes: changeRows, policy: after };
+  }
+
+  /**
+   * The correction a key stands for, as it was applied (its policy as it is
+   * now), or null when the key is new; BAD_USER_INPUT when the key was used
+   * for another request.
+   */
+  private async findByKey(em: EntityManager, organizationId: string, idempotency: Idempotency): Promise<Applied | null> {
+    const correction = await em.getRepository(CorrectionEntity).findOneBy({ submittedByOrganizationId: organizationId, idempotencyKey: idempotency.key });
+    if (!correction) return null;
+    if (correction.requestHash !== idempotency.hash) {
+      throw new BadInputError('This idempotencyKey was used for a different correction: use a new key for a new correction', { field: 'idempotencyKey' });
+    }
+    const changes = await em.getRepository(CorrectionChangeEntity).find({ where: { correctionId: correction.id }, order: { ord: 'ASC' } });
+    const policy = await em.getRepository(PolicyEntity).findOneByOrFail({ id: correction.policyId, insurerId: correction.insurerId });
+    return { correction, changes, policy };
+  }
+
+  /**
+   * SHA-256 of a request's canonical form, to tell a retry from another
+   * request under the same key. ID number and phone enter only as their
+   * blind indexes, so the stored hash tells nothing the database does not
+   * already hold.
+   */
+  private requestHash(clean: CleanCorrection): string {
+    const { idNumber, phone, ...inClear } = clean.changes;
+    const changes = {
+      ...inClear,
+      ...(idNumber !== undefined ? { idNumber: this.pii.idNumberKey(clean.changes.idType ?? null, idNumber) } : {}),
+      ...(phone !== undefined ? { phone: this.pii.phoneIndex(phone) } : {}),
+    };
+    return sha256(canonicalJson({ ...clean, changes }));
   }
 
   /**
@@ -470,6 +539,16 @@ export class CorrectionService {
     }
     return rows.map((correction) => ({ correction, changes: byCorrection.get(correction.id) ?? [], policy: visible.entity, view: visible.view }));
   }
+}
+
+/** The optional key of submitCorrection: null when not given, else 1 to {@link MAX_IDEMPOTENCY_KEY} characters (trimmed). */
+function checkIdempotencyKey(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const key = typeof value === 'string' ? value.trim() : '';
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey', limit: MAX_IDEMPOTENCY_KEY });
+  }
+  return key;
 }
 
 function actorOf(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {

@@ -4,7 +4,7 @@ import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
+import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
 import { todayInChina } from '../../domain/dates';
 import { isValidPhone } from '../../domain/phone';
 import { assessFromFacts, type Completeness } from '../../domain/completeness';
@@ -16,7 +16,7 @@ import type { PiiCipher, Sealed } from '../person/pii';
 import { PersonEntity } from '../policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import { requireActor } from '../principal/principal.service';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import {
   CHUNK_IN,
   chunk,
@@ -50,7 +50,7 @@ import {
 } from './sales.validation';
 
 /** What this module needs of the transfer log. */
-export type SalesLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal' | 'exchangeChainId'>;
+export type SalesLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal' | 'exchangeChainId' | 'writeOnChain'>;
 
 /** One record's verdict in a {@link SubmitSalesResult} (contract `SalesRecordResult`). */
 export interface SalesRecordOutcome {
@@ -145,7 +145,9 @@ export class SalesService {
    * 4. Records with field errors are rejected; the others are written with
    *    their completeness in one transaction that first takes the insurer's
    *    chain lock (so concurrent batches with one key serialise: the later
-   *    ones find the stored batch and replay it).
+   *    ones find the stored batch and replay it) and re-checks SUBMIT_SALES
+   *    under it: an agreement terminated or expired since step 3 refuses the
+   *    batch as step 3 would (`writeOnChain`).
    */
   async submit(ctx: RequestContext, insurerCode: string, idempotencyKey: string, records: readonly SalesRecordData[]): Promise<SubmitSalesResult> {
     const actor = requireActor(ctx);
@@ -167,32 +169,33 @@ export class SalesService {
     if (stored) return this.replay(stored, hash);
 
     const grant = await this.grants.of(ctx, actor.organizationId, insurer.id);
-    const refusal = (errorCode: string) =>
-      this.log.recordRefusal({
-        insurerId: insurer.id,
-        operation: 'submitSales',
-        errorCode,
-        actorPrincipalId: actor.principalId,
-        actorOrganizationId: actor.organizationId,
-        counterpartyId: insurer.id,
-        agreementId: grant.agreementIds[0] ?? null,
-        change: { idempotencyKey: key, payloadHash: hash, records: records.length },
-      });
+    const refusal = (errorCode: string): RefusalInput => ({
+      insurerId: insurer.id,
+      operation: 'submitSales',
+      errorCode,
+      actorPrincipalId: actor.principalId,
+      actorOrganizationId: actor.organizationId,
+      counterpartyId: insurer.id,
+      agreementId: grant.agreementIds[0] ?? null,
+      change: { idempotencyKey: key, payloadHash: hash, records: records.length },
+    });
     if (!grant.scopes.has('SUBMIT_SALES')) {
-      await refusal('AGREEMENT_INACTIVE');
+      await this.log.recordRefusal(refusal('AGREEMENT_INACTIVE'));
       throw new AgreementInactiveError(`No active data-sharing agreement grants SUBMIT_SALES on ${insurer.code}`);
     }
     if (!actor.attestedAt) {
-      await refusal('ATTESTATION_REQUIRED');
+      await this.log.recordRefusal(refusal('ATTESTATION_REQUIRED'));
       throw new AttestationRequiredError();
     }
-    return this.apply(actor, insurer, key, hash, records, { agreementId: grant.agreementIds[0] ?? null, now: ctx.now });
+    return this.apply(actor, insurer, key, hash, records, { refusal, now: ctx.now });
   }
 
   /**
    * The write of {@link submit} once the caller is allowed: validation, then
-   * the transaction. Exposed for the demo seed and imports, which run the
-   * same path; callers must have checked the agreement and the attestation.
+   * the transaction, which re-checks the agreement under the chain lock and
+   * records a refusal with `options.refusal`. Exposed for the demo seed and
+   * imports, which run the same path; callers must have checked the
+   * attestation.
    */
   async apply(
     actor: Actor,
@@ -200,7 +203,7 @@ export class SalesService {
     idempotencyKey: string,
     hash: string,
     records: readonly SalesRecordData[],
-    options: { agreementId: string | null; now: Date },
+    options: { refusal: (errorCode: string) => RefusalInput; now: Date },
   ): Promise<SubmitSalesResult> {
     const today = todayInChina(options.now);
     const outcomes: Array<SalesRecordOutcome | null> = records.map(() => null);
@@ -226,7 +229,7 @@ export class SalesService {
       return await this.applyIn(actor, insurer, idempotencyKey, hash, prepared, outcomes, { ...options, today });
     } catch (error) {
       // The same key sent at once for two insurers: UNIQUE (organization_id, idempotency_key) let only one commit.
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const winner = await this.findBatch(this.db.manager, actor.organizationId, idempotencyKey);
       if (!winner) throw error;
       return this.replay(winner, hash);
@@ -240,12 +243,13 @@ export class SalesService {
     hash: string,
     prepared: PreparedRecord[],
     outcomes: Array<SalesRecordOutcome | null>,
-    options: { agreementId: string | null; now: Date; today: string },
+    options: { refusal: (errorCode: string) => RefusalInput; now: Date; today: string },
   ): Promise<SubmitSalesResult> {
     const { today } = options;
-    return inTransaction(this.db, async (em) => {
-      // The chain lock first: concurrent batches for this insurer (and every other writer of its rows) queue here.
-      await this.log.lockChain(em, insurer.id);
+    const refuseOn = this.grants.requiring(actor.organizationId, insurer, 'SUBMIT_SALES');
+    // The chain lock first: concurrent batches for this insurer (and every other writer of its rows) queue there.
+    return this.log.writeOnChain(insurer.id, async (em, grant) => {
+      const agreementId = grant.agreementIds[0] ?? null;
       const existingBatch = await this.findBatch(em, actor.organizationId, idempotencyKey);
       if (existingBatch) return this.replay(existingBatch, hash);
       const batchId = newId();
@@ -268,7 +272,7 @@ export class SalesService {
         actorPrincipalId: actor.principalId,
         actorOrganizationId: actor.organizationId,
         counterpartyId: insurer.id,
-        agreementId: options.agreementId,
+        agreementId,
         policyNos: written.accepted.map((a) => a.policyNo),
         fields: written.fields,
         change: {
@@ -280,9 +284,9 @@ export class SalesService {
           reflagged: written.reflagged.length,
         },
       });
-      await this.logReflagged(em, actor, insurer.id, options.agreementId, 'submitSales', written.reflagged, { batchId });
+      await this.logReflagged(em, actor, insurer.id, agreementId, 'submitSales', written.reflagged, { batchId });
       return payload;
-    });
+    }, { refuseOn, refusal: options.refusal });
   }
 
   /** Seals and indexes a record's people and computes their facts (CPU only, before the transaction). */
@@ -692,12 +696,6 @@ export class SalesService {
   }
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
-  const code = e?.code ?? e?.driverError?.code ?? '';
-  return errno === 1062 || code.startsWith('SQLITE_CONSTRAINT');
-}
 
 function rejected(policyNo: string, errors: FieldErrorData[]): SalesRecordOutcome {
   return { policyNo, accepted: false, errors, completeness: null, version: null };

@@ -4,7 +4,7 @@ import type { Secrets } from '../../db/secrets';
 import type { RequestContext } from '../../graphql/context';
 import { AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
+import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
 import { pageSize } from '../../graphql/pagination';
 import { ChainVerifier, entryHash, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import { OrganizationEntity } from '../organization/organization.entity';
@@ -36,6 +36,22 @@ export interface LogEntryInput {
   fields?: string[];
   /** The change itself: ONLY its SHA-256 digest (over canonical JSON) is stored, never the value. */
   change?: unknown;
+}
+
+/** A refused attempt as {@link TransferLogService.recordRefusal} takes it. */
+export type RefusalInput = Omit<LogEntryInput, 'outcome'> & { errorCode: string };
+
+/** How {@link TransferLogService.writeOnChain} re-checks a write under its chain lock. */
+export interface ChainWriteOptions<G> {
+  /**
+   * Runs under the chain lock, before the work, with the instant the lock is
+   * held; what it returns is handed to the work. An {@link AppError} it
+   * throws refuses the write: the transaction rolls back and the refusal is
+   * recorded with {@link refusal}.
+   */
+  refuseOn: (em: EntityManager, at: Date) => Promise<G>;
+  /** The REFUSED entry for a refusal of {@link refuseOn}, by its error code. */
+  refusal: (errorCode: string) => RefusalInput;
 }
 
 /** The head of a chain as read under its lock. */
@@ -90,8 +106,6 @@ export interface ListArgs {
 /** Rows per page when streaming a chain (verification, export): constant memory. */
 export const SCAN_PAGE_SIZE = 1000;
 
-const MYSQL_DUPLICATE_KEY = 1062;
-
 /** `{ actorPrincipalId, actorOrganizationId }` of the caller, for a {@link LogEntryInput}. */
 export function actorFields(ctx: Pick<RequestContext, 'actor'>): { actorPrincipalId: string; actorOrganizationId: string } {
   if (!ctx.actor) throw new UnauthenticatedError();
@@ -102,12 +116,6 @@ function isSqliteManager(em: EntityManager): boolean {
   return em.connection.options.type === 'better-sqlite3';
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
-  const code = e?.code ?? e?.driverError?.code ?? '';
-  return errno === MYSQL_DUPLICATE_KEY || code.startsWith('SQLITE_CONSTRAINT');
-}
 
 /**
  * The hash-chained transfer log (issue 3, contract README "Writes"). The only
@@ -156,7 +164,7 @@ export class TransferLogService {
         .values({ insurerId: chainId, seq: 0, hash: GENESIS_HASH, updatedAt: new Date() })
         .execute();
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       // Another transaction created it first: it is committed now, lock it.
     }
     const head = await this.readHeadLocked(em, chainId);
@@ -226,13 +234,45 @@ export class TransferLogService {
   }
 
   /**
+   * One write on an insurer's chain (issue 8, defect 7): a transaction that
+   * takes the chain lock first, then re-checks the write's permission under
+   * it ({@link ChainWriteOptions.refuseOn}, judged at the instant the lock is
+   * held, not at the request's start), then does the work, which appends its
+   * entries with {@link append}. Every change of an agreement takes the same
+   * lock, so a grant checked here cannot end before this write commits, and
+   * in the chain no OK write under an agreement follows its termination. A
+   * refusal rolls the transaction back and is recorded as REFUSED in a
+   * transaction of its own, like a refusal caught before the transaction;
+   * then it is thrown. Deadlocks retry the whole of it (`inTransaction`).
+   */
+  async writeOnChain<T, G>(insurerId: string, work: (em: EntityManager, checked: G) => Promise<T>, options: ChainWriteOptions<G>): Promise<T> {
+    let refused: AppError | null = null;
+    try {
+      return await inTransaction(this.db, async (em) => {
+        await this.lockChain(em, insurerId);
+        let checked: G;
+        try {
+          checked = await options.refuseOn(em, new Date());
+        } catch (error) {
+          if (error instanceof AppError) refused = error;
+          throw error;
+        }
+        return work(em, checked);
+      });
+    } catch (error) {
+      if (refused !== null && error === refused) await this.recordRefusal(options.refusal((refused as AppError).code));
+      throw error;
+    }
+  }
+
+  /**
    * Records a refused attempt (outcome REFUSED, the error code) in a
    * transaction of its own, so the rollback of the refused work cannot erase
    * it. Never throws: a failure to record is logged and swallowed, so the
    * caller's own error reaches the client. Call it after the refused
    * transaction has ended (on SQLite, from inside one it would wait for itself).
    */
-  async recordRefusal(input: Omit<LogEntryInput, 'outcome'> & { errorCode: string }): Promise<void> {
+  async recordRefusal(input: RefusalInput): Promise<void> {
     try {
       await inTransaction(this.db, (em) => this.append(em, { ...input, outcome: 'REFUSED' }));
     } catch (err) {
