@@ -1,7 +1,9 @@
-import type { DataSource } from 'typeorm';
-import { ConfigError, loadConfig, type Config } from '../config';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { MigrationExecutor, type DataSource } from 'typeorm';
+import { loadConfig, type Config, type DatabaseConfig } from '../config';
 import { createServices, type Services } from '../container';
-import { openDatabase } from '../db/data-source';
+import { createDataSource } from '../db/data-source';
 import { resolveSecrets, type Secrets } from '../db/secrets';
 import { createLogger } from '../logger';
 
@@ -14,35 +16,83 @@ export interface Io {
 export const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 /** The options a command takes: `'value'` for `--name value` or `--name=value`, `'flag'` for a bare switch. */
-export type OptionSpec = Readonly<Record<string, 'value' | 'flag'>>;
+export type OptionSpec = Readonly<Record<`--${string}`, 'value' | 'flag'>>;
 
 /** What the command line said, by option name: the value as typed (the last one wins), or true for a flag. */
 export type ParsedOptions<S extends OptionSpec> = { -readonly [K in keyof S]?: S[K] extends 'flag' ? true : string };
 
+/** A mistake on the command line: printed as one line with a hint to --help, status 2. */
+export class UsageError extends Error {}
+
+/** Whether the command line asks for help: `--help` or `-h` anywhere (even after `--`), whatever else it says. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 /**
- * The option loop the commands share. `--help` or `-h` answers 'help'; a flag
- * ignores anything after `=`. Throws a message for the user on an option not in
- * `spec` (`unknown argument ARG`, plus ` for SCOPE` when given) and on a value
- * that is missing or empty (`--name needs a value`), at the first one met.
+ * node:util parseArgs in strict mode over `spec`, with messages for the user.
+ * Throws a {@link UsageError} on an option not in `spec` (`unknown argument
+ * ARG`, plus ` for SCOPE` when given), on a value that is missing or empty
+ * (`--name needs a value`), on a value given to a flag, and on more than
+ * `positionals` bare arguments. Check {@link asksForHelp} first.
  */
-export function parseOptions<S extends OptionSpec>(argv: readonly string[], spec: S, scope?: string): ParsedOptions<S> | 'help' {
-  const options: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const [name, inline] = eq >= 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    if (name === '--help' || name === '-h') return 'help';
-    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (kind === undefined) throw new Error(`unknown argument ${arg}${scope === undefined ? '' : ` for ${scope}`}`);
-    if (kind === 'flag') {
-      options[name] = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === '') throw new Error(`${name} needs a value`);
-    options[name] = value;
+export function parseOptions<S extends OptionSpec>(
+  argv: readonly string[],
+  spec: S,
+  options: { scope?: string; positionals?: number } = {},
+): { values: ParsedOptions<S>; positionals: string[] } {
+  const scope = options.scope === undefined ? '' : ` for ${options.scope}`;
+  const config = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name.slice(2), { type: kind === 'flag' ? ('boolean' as const) : ('string' as const) }]));
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: (options.positionals ?? 0) > 0 });
+  } catch (error) {
+    throw new UsageError(parseArgsMessage(error as Error & { code?: string }, scope));
   }
-  return options as ParsedOptions<S>;
+  const values: Record<string, string | true> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === '') throw new UsageError(`--${name} needs a value`);
+    if (value !== undefined && value !== false) values[`--${name}`] = value;
+  }
+  if (parsed.positionals.length > (options.positionals ?? 0)) throw new UsageError(`unexpected argument ${parsed.positionals[options.positionals ?? 0]}${scope}`);
+  return { values: values as ParsedOptions<S>, positionals: parsed.positionals };
+}
+
+/** parseArgs' own messages span lines and suggest `--`; one short line instead, naming the argument. */
+function parseArgsMessage(error: Error & { code?: string }, scope: string): string {
+  const arg = (/'([^']*)'/.exec(error.message)?.[1] ?? '').replace(/ <value>$/, '');
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown argument ${arg}${scope}`;
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${arg}${scope}`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return /does not take/.test(error.message) ? `${arg} takes no value` : `${arg} needs a value`;
+  return error.message.split('\n')[0]!;
+}
+
+/** The first lines of a command: its name, usage text, and a parser that throws a message for the user. */
+export interface CommandLine<A> {
+  /** Begins every message: `name: ...`; also the npm script named in the hint. */
+  name: string;
+  /** Printed for --help. */
+  usage: string;
+  /** Parses the command line (not called for --help); throws a message for the user on anything unknown, missing or bad. */
+  parse: (argv: readonly string[]) => A;
+}
+
+/**
+ * --help prints the usage (status 0); an argument the parser refuses prints
+ * one line and a hint to --help (status 2). Either way the status is returned
+ * and nothing else has been done; otherwise the parsed arguments.
+ */
+export function readCommandLine<A>(command: CommandLine<A>, argv: readonly string[], io: Io): { args: A } | { status: number } {
+  if (asksForHelp(argv)) {
+    io.out(command.usage + '\n');
+    return { status: 0 };
+  }
+  try {
+    return { args: command.parse(argv) };
+  } catch (error) {
+    io.err(`${command.name}: ${(error as Error).message} (see: npm run ${command.name} -- --help)\n`);
+    return { status: 2 };
+  }
 }
 
 /** What a command's work gets: its arguments, and the configured database's services. */
@@ -54,61 +104,82 @@ export interface CliContext<A> {
   io: Io;
 }
 
-export interface CliCommand<A> {
-  /** Begins every message: `name: ...`. */
-  name: string;
-  /** Printed for --help, and after any usage error. */
-  usage: string;
-  /** Parses the command line; throws a message for the user on anything unknown or missing. */
-  parse: (argv: readonly string[]) => A | 'help';
-  /** Runs after the configuration is read and before the database is opened: a message refuses the run (status 2). */
-  beforeOpen?: (config: Config) => string | null;
+export interface CliCommand<A> extends CommandLine<A> {
+  /** False for a command that never touches a person's data: MySQL then runs without KEXIN_DATA_KEY. */
+  needsDataKey?: boolean;
   /** The command proper, against the open database (destroyed afterwards); returns the exit status. */
   work: (context: CliContext<A>) => Promise<number>;
 }
 
 /**
- * The frame of a command: parse (status 2 and the usage on an error, 0 for
- * --help), read the configuration from `env` (status 2), open the configured
- * database without changing its schema (a database with pending migrations is
- * refused: status 2), create the services and run the work.
+ * The frame of a command on the database: the command line
+ * ({@link readCommandLine}), the configuration from `env` (status 2), then the
+ * configured database as the server left it (status 2 when there is none yet
+ * or it has pending migrations: the command changes no schema and creates no
+ * file), the services, and the work.
  */
 export async function runCli<A>(command: CliCommand<A>, argv: readonly string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
-  const { name, usage } = command;
-  let args: A;
+  const line = readCommandLine(command, argv, io);
+  if ('status' in line) return line.status;
+  const fail = (message: string) => {
+    io.err(`${command.name}: ${message}\n`);
+    return 2;
+  };
   let config: Config;
   try {
-    const parsed = command.parse(argv);
-    if (parsed === 'help') {
-      io.out(usage + '\n');
-      return 0;
-    }
-    args = parsed;
-    config = loadConfig(env);
+    config = loadConfig(env, { requireDataKey: command.needsDataKey !== false });
   } catch (error) {
-    io.err(`${name}: ${(error as Error).message}\n${error instanceof ConfigError ? '' : usage + '\n'}`);
-    return 2;
+    return fail((error as Error).message);
   }
-  const refusal = command.beforeOpen?.(config) ?? null;
-  if (refusal !== null) {
-    io.err(`${name}: ${refusal}\n`);
-    return 2;
-  }
-  let db: DataSource;
-  try {
-    db = await openDatabase(config.database, { migrate: false });
-  } catch (error) {
-    io.err(`${name}: cannot open the database: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const opened = await openExistingDatabase(config.database);
+  if (typeof opened === 'string') return fail(opened);
+  const db = opened;
   try {
     // Keys only once the database is open: resolveSecrets may write the SQLite key file beside it.
     const secrets = resolveSecrets(config);
     const services = createServices(db, config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), secrets);
-    return await command.work({ args, config, secrets, services, io });
+    return await command.work({ args: line.args, config, secrets, services, io });
   } finally {
     await db.destroy();
   }
+}
+
+const CREATE_HINT = 'start the server once (npm start) to create it, or set DATABASE_URL to the one the server uses';
+const MYSQL_CREATE_HINT = 'create it (CHARACTER SET utf8mb4) and start the server once (npm start) to set it up, or set DATABASE_URL';
+
+/**
+ * The database the server created, opened without changing anything: no
+ * SQLite file (nor its folder) is created, no migrations table written.
+ * Answers a message for the user when there is no such database, it holds
+ * no Kexin schema yet, or it has migrations pending.
+ */
+async function openExistingDatabase(database: DatabaseConfig): Promise<DataSource | string> {
+  const where = database.type === 'sqlite' ? `at ${database.path}` : `\`${database.database}\` on the MySQL server`;
+  if (database.type === 'sqlite' && database.path !== ':memory:' && !fs.existsSync(database.path)) {
+    return `there is no database ${where}: ${CREATE_HINT}`;
+  }
+  let db: DataSource;
+  try {
+    db = await createDataSource(database);
+    await db.initialize();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ER_BAD_DB_ERROR') return `there is no database ${where}: ${MYSQL_CREATE_HINT}`;
+    return `cannot open the database ${where}: ${(error as Error).message}`;
+  }
+  const problem = await schemaProblem(db, where).catch((error: Error) => `cannot read the database ${where}: ${error.message}`);
+  if (problem === null) return db;
+  await db.destroy();
+  return problem;
+}
+
+/** Why the command cannot run on this open database (no Kexin schema, pending migrations), or null. Reads only. */
+async function schemaProblem(db: DataSource, where: string): Promise<string | null> {
+  // Not db.showMigrations(): that creates the migrations table when it is missing.
+  const executor = new MigrationExecutor(db);
+  if ((await executor.getExecutedMigrations()).length === 0) return `the database ${where} holds no Kexin schema yet: ${CREATE_HINT}`;
+  const pending = (await executor.getPendingMigrations()).length;
+  return pending > 0 ? `the database ${where} has ${pending} pending migration(s): start the server (npm start) to apply them` : null;
 }
 
 /** The end of a command's module: runs it on this process's arguments and exits with its status (2 when it fails). */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import type { Services } from '../container';
-import { processIo, parseOptions, runCli, runMain, type CliContext, type Io } from './cli-support';
+import { processIo, parseOptions, runCli, runMain, UsageError, type CliContext, type Io } from './cli-support';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../modules/remediation/remediation.report';
 
 const USAGE = `usage: npm run report -- --campaign ID --format csv|md [--out FILE]
@@ -13,8 +13,9 @@ const USAGE = `usage: npm run report -- --campaign ID --format csv|md [--out FIL
   --out FILE      write to FILE instead of standard output
 
 The figures are computed live by the same service code as GraphQL's remediationCampaign, over every
-channel, and list every remaining policy past the deadline. Uses DATABASE_URL like the server
-(pending migrations are refused). Exit status: 0 written, 1 no such campaign, 2 usage or setup error.`;
+channel, and list every remaining policy past the deadline. Uses DATABASE_URL (and KEXIN_DATA_KEY)
+like the server, on the database the server created (npm start); changes nothing in it.
+Exit status: 0 written, 1 no such campaign, 2 usage or setup error (no database, pending migrations).`;
 
 export interface ReportArgs {
   campaign: string;
@@ -24,15 +25,14 @@ export interface ReportArgs {
 
 const OPTIONS = { '--campaign': 'value', '--format': 'value', '--out': 'value' } as const;
 
-/** Parses the command line; throws a message for the user on anything unknown or missing. */
-export function parseReportArgs(argv: readonly string[]): ReportArgs | 'help' {
-  const options = parseOptions(argv, OPTIONS);
-  if (options === 'help') return 'help';
+/** Parses the command line (--help is answered before); throws a message for the user on anything unknown, missing or bad. */
+export function parseReportArgs(argv: readonly string[]): ReportArgs {
+  const { values: options } = parseOptions(argv, OPTIONS);
   const campaign = options['--campaign']?.trim() ?? '';
   const format = options['--format']?.trim().toLowerCase() ?? '';
   const out = options['--out'] ?? null;
-  if (!campaign) throw new Error('--campaign ID is required');
-  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new Error('--format must be csv or md');
+  if (!campaign) throw new UsageError('--campaign ID is required');
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError('--format must be csv or md');
   return { campaign, format: format as ReportFormat, out };
 }
 

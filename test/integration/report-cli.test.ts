@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseReportArgs, runReport } from '../../src/cli/report';
 import { parseCsv } from '../../src/modules/summary/summary.csv';
 import type { TestApp } from '../support/app';
-import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
+import { expectNoDatabaseRefusal, expectUsageRefusal, runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, insertPolicies } from '../support/policies';
@@ -46,7 +46,6 @@ describe(`report command line (${TEST_DB})`, () => {
   it('parses its arguments', () => {
     expect(parseReportArgs(['--campaign', 'X', '--format', 'csv'])).toEqual({ campaign: 'X', format: 'csv', out: null });
     expect(parseReportArgs(['--campaign=X', '--format=MD', '--out', 'r.md'])).toEqual({ campaign: 'X', format: 'md', out: 'r.md' });
-    expect(parseReportArgs(['--help'])).toBe('help');
     expect(() => parseReportArgs(['--format', 'csv'])).toThrow(/--campaign/);
     expect(() => parseReportArgs(['--campaign', 'X', '--format', 'pdf'])).toThrow(/csv or md/);
     expect(() => parseReportArgs(['--campaign', 'X', '--format', 'csv', '--bogus'])).toThrow(/unknown argument/);
@@ -78,11 +77,28 @@ describe(`report command line (${TEST_DB})`, () => {
     expect(md).toContain('Checked **4**, problems found **2**');
   });
 
-  it('answers 1 for an unknown campaign and 2 for bad usage', async () => {
+  it('answers 1 for an unknown campaign', async () => {
     expect((await run('--campaign', '0190a0b0-0000-7000-8000-000000000000', '--format', 'csv')).status).toBe(1);
-    const bad = await run('--format', 'csv');
-    expect(bad.status).toBe(2);
-    expect(bad.err).toContain('usage: npm run report');
-    expect((await run('--help')).status).toBe(0);
+  });
+
+  it('--help prints the usage and writes nothing', async () => {
+    const file = path.join(dir, 'help.md');
+    const help = await run('--campaign', campaign.id, '--format', 'md', '--out', file, '--help');
+    expect(help).toMatchObject({ status: 0, err: '' });
+    expect(help.out).toMatch(/^usage: npm run report -- --campaign ID/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('a bad flag, a missing argument or a bad value: one line, status 2, nothing written', async () => {
+    const file = path.join(dir, 'refused.md');
+    expectUsageRefusal(await run('--campaign', campaign.id, '--format', 'md', '--out', file, '--bogus'), /^report: unknown argument --bogus \(see: npm run report -- --help\)$/);
+    expectUsageRefusal(await run('--format', 'csv', '--out', file), /^report: --campaign ID is required/);
+    expectUsageRefusal(await run('--campaign', campaign.id, '--format'), /^report: --format needs a value/);
+    expectUsageRefusal(await run('--campaign', campaign.id, '--format', 'pdf', '--out', file), /^report: --format must be csv or md/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('before the server created its database: says there is none and how to create it, and creates nothing', async () => {
+    await expectNoDatabaseRefusal(runReport, ['--campaign', campaign.id, '--format', 'csv'], env, dir);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseExportArgs, runExport } from '../../src/cli/export';
 import type { TestApp } from '../support/app';
-import { runCaptured, startCliApp, stopCliApp } from '../support/cli';
+import { expectNoDatabaseRefusal, expectUsageRefusal, runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, completeSeed, insertPolicies, type PolicySeed } from '../support/policies';
@@ -68,10 +68,46 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
       filter: { channelCode: 'DIRECT', completeness: 'INCOMPLETE', status: null, missingField: null },
     });
     expect(parseExportArgs(['holds', '--insurer', 'A'])).toEqual({ kind: 'holds', insurer: 'A', channel: null, out: null });
-    expect(parseExportArgs([])).toBe('help');
+    expect(() => parseExportArgs([])).toThrow(/say what to export/);
     expect(() => parseExportArgs(['summary', '--insurer', 'A'])).toThrow(/--group-by/);
     expect(() => parseExportArgs(['holds', '--insurer', 'A', '--group-by', 'CHANNEL'])).toThrow(/unknown argument/);
     expect(() => parseExportArgs(['everything'])).toThrow(/unknown export/);
+    expect(() => parseExportArgs(['policies', '--insurer', 'A', '--completeness', 'BAD'])).toThrow(/--completeness must be COMPLETE, INCOMPLETE or SUSPECT/);
+    expect(() => parseExportArgs(['policies', '--insurer', 'A', '--status', 'PAID'])).toThrow(/--status must be PENDING or UNDERWRITTEN/);
+  });
+
+  it('--help prints the usage and writes nothing', async () => {
+    const file = path.join(dir, 'help.csv');
+    for (const argv of [['--help'], ['policies', '--insurer', insurer.code, '--out', file, '-h']]) {
+      const help = await run(...argv);
+      expect(help).toMatchObject({ status: 0, err: '' });
+      expect(help.out).toMatch(/^usage: npm run export -- summary/);
+    }
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('no arguments, a bad flag, a missing argument or a bad value: one line, status 2, nothing written (no CSV header)', async () => {
+    const file = path.join(dir, 'refused.csv');
+    expectUsageRefusal(await run(), /^export: say what to export: summary, policies or holds \(see: npm run export -- --help\)$/);
+    expectUsageRefusal(await run('holds', '--insurer', insurer.code, '--bogus'), /^export: unknown argument --bogus for holds/);
+    expectUsageRefusal(await run('policies', '--out', file), /^export: --insurer CODE is required/);
+    expectUsageRefusal(await run('policies', '--insurer', insurer.code, '--completeness', 'BAD'), /^export: --completeness must be/);
+    expectUsageRefusal(await run('policies', '--insurer', insurer.code, '--completeness', 'BAD', '--out', file), /^export: --completeness must be/);
+    expectUsageRefusal(await run('summary', '--insurer', insurer.code, '--group-by', 'COLOUR'), /^export: --group-by must be/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('a policy export the service refuses writes nothing, not even the header', async () => {
+    const file = path.join(dir, 'too-long.csv');
+    const refused = await run('policies', '--insurer', insurer.code, '--missing-field', 'x'.repeat(65), '--out', file);
+    expect(refused).toMatchObject({ status: 2, out: '' });
+    expect(refused.err).toMatch(/^export: missingField is a field path/);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(await run('policies', '--insurer', insurer.code, '--missing-field', 'x'.repeat(65))).toMatchObject({ status: 2, out: '' });
+  });
+
+  it('before the server created its database: says there is none and how to create it, and creates nothing', async () => {
+    await expectNoDatabaseRefusal(runExport, ['holds', '--insurer', insurer.code], env, dir);
   });
 
   it.each(['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH'])('summary CSV: the command line writes what exportCompletenessCsv answers (%s)', async (groupBy) => {
