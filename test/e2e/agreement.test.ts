@@ -94,7 +94,7 @@ describe(`agreements (${TEST_DB})`, () => {
     });
 
     it.each([
-      ['an insurerCode that is not an INSURER', () => ({ insurerCode: bank.code })],
+      ['an insurerCode that is not an INSURER', () => ({ insurerCode: bank.code, partnerCode: insurer.code })],
       ['a partnerCode that is an INSURER', () => ({ partnerCode: otherInsurer.code })],
       ['a partnerCode that is a REGULATOR', () => ({ partnerCode: regulator.code })],
       ['an unknown partnerCode', () => ({ partnerCode: 'NO_SUCH_ORG' })],
