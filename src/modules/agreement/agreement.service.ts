@@ -42,15 +42,15 @@ export class AgreementService {
   ) {}
 
   /**
-   * The agreements the caller may see, newest first: the EXCHANGE ADMIN sees
-   * all; an ADMIN sees its own organization's (as insurer or as partner);
-   * every other principal sees none (only the parties' ADMINs see agreements).
+   * The agreements the caller may see (`mayViewAgreement`), newest first:
+   * the EXCHANGE ADMIN sees all; every principal of an organization, whatever
+   * its roles, sees that organization's (as insurer or as partner), since its
+   * staff work under them; a REGULATOR, never a party, sees none.
    */
   async list(ctx: RequestContext): Promise<AgreementEntity[]> {
     const actor = requireActor(ctx);
     const query = this.db.getRepository(AgreementEntity).createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC');
     if (isExchangeAdmin(actor)) return query.getMany();
-    if (!hasRole(actor, 'ADMIN')) return [];
     return query
       .where(new Brackets((w) => w.where('a.insurer_id = :org', { org: actor.organizationId }).orWhere('a.partner_id = :org', { org: actor.organizationId })))
       .getMany();
