@@ -26,7 +26,7 @@ export const ruleMap = {
     corrections: isAuthenticated,
     me: isAuthenticated,
     organizations: isAuthenticated,
-    // Which agreements a caller sees (the parties' ADMINs, the EXCHANGE ADMIN all, others none) is decided in SQL by the service.
+    // Which agreements a caller sees (every principal its own organization's, the EXCHANGE ADMIN all) is decided in SQL by the service.
     agreements: isAuthenticated,
     // Insurer ADMIN/COMPLIANCE, REGULATOR, EXCHANGE ADMIN; the service checks which chain (another insurer's: FORBIDDEN).
     transferLog: mayUseTransferLogRule,

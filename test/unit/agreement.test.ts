@@ -158,11 +158,13 @@ describe('who may see, sign and terminate', () => {
       ...over,
     }) as AgreementEntity;
 
-  it('shows an agreement to the parties\' ADMINs and the EXCHANGE ADMIN only', () => {
+  it('shows an agreement to every principal of the parties and to the EXCHANGE ADMIN only', () => {
     expect(mayViewAgreement(insurerAdmin, agreement())).toBe(true);
     expect(mayViewAgreement(partnerAdmin, agreement())).toBe(true);
     expect(mayViewAgreement(exchangeAdmin, agreement())).toBe(true);
-    expect(mayViewAgreement(actor('par', ['SALES']), agreement())).toBe(false);
+    expect(mayViewAgreement(actor('par', ['SALES']), agreement())).toBe(true);
+    expect(mayViewAgreement(actor('ins', ['COMPLIANCE'], 'INSURER'), agreement())).toBe(true);
+    expect(mayViewAgreement(actor('exc', ['COMPLIANCE'], 'EXCHANGE'), agreement())).toBe(false);
     expect(mayViewAgreement(actor('third'), agreement())).toBe(false);
   });
 
@@ -172,7 +174,8 @@ describe('who may see, sign and terminate', () => {
     expect(codeOf(() => checkSign(insurerAdmin, agreement(), NOW))).toBe('FORBIDDEN');
     expect(codeOf(() => checkSign(exchangeAdmin, agreement(), NOW))).toBe('FORBIDDEN');
     expect(codeOf(() => checkSign(actor('third'), agreement(), NOW))).toBe('NOT_FOUND');
-    expect(codeOf(() => checkSign(actor('par', ['SALES']), agreement(), NOW))).toBe('NOT_FOUND');
+    // A party's principal who is not an ADMIN sees the agreement but may not change it.
+    expect(codeOf(() => checkSign(actor('par', ['SALES']), agreement(), NOW))).toBe('FORBIDDEN');
   });
 
   it('refuses to sign a terminated agreement or one past its validTo', () => {
@@ -186,5 +189,6 @@ describe('who may see, sign and terminate', () => {
     expect(codeOf(() => checkTerminate(partnerAdmin, agreement({ terminatedAt: NOW })))).toBe('BAD_USER_INPUT');
     expect(codeOf(() => checkTerminate(exchangeAdmin, agreement()))).toBe('FORBIDDEN');
     expect(codeOf(() => checkTerminate(actor('third'), agreement()))).toBe('NOT_FOUND');
+    expect(codeOf(() => checkTerminate(actor('ins', ['UNDERWRITER'], 'INSURER'), agreement()))).toBe('FORBIDDEN');
   });
 });

@@ -3,21 +3,24 @@
  * loaded row (no I/O), called at the top of the service methods.
  *
  * One rule for every refusal: a caller who may not see an agreement (a third
- * party, or a party's principal who is not an ADMIN) is answered NOT_FOUND,
- * exactly as for an id that does not exist, so an agreement's existence does
- * not leak (contract README: "a record the caller may not see is … absent").
- * A caller who may see it but not do this (the EXCHANGE ADMIN, who only
- * reads; the proposing side trying to sign for the other side) gets FORBIDDEN.
+ * party) is answered NOT_FOUND, exactly as for an id that does not exist, so
+ * an agreement's existence does not leak (contract README: "a record the
+ * caller may not see is … absent"). A caller who may see it but not do this
+ * (the EXCHANGE ADMIN, who only reads; a party's principal who is not an
+ * ADMIN; the proposing side trying to sign for the other side) gets FORBIDDEN.
  */
 import { hasRole, isExchangeAdmin, type Actor } from '../../auth/actor';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import type { AgreementEntity } from './agreement.entity';
 import { agreementStatus, sideOf, type AgreementSide } from './agreement.status';
 
-/** Only the two parties' ADMINs, and the EXCHANGE ADMIN (read-only), see an agreement. */
+/**
+ * Every principal of the two parties, and the EXCHANGE ADMIN, see an
+ * agreement (contract "Who may do what": `agreements` is the own
+ * organization's agreements; only ADMINs act on them).
+ */
 export function mayViewAgreement(actor: Actor, agreement: Pick<AgreementEntity, 'insurerId' | 'partnerId'>): boolean {
-  if (isExchangeAdmin(actor)) return true;
-  return hasRole(actor, 'ADMIN') && sideOf(agreement, actor.organizationId) !== null;
+  return isExchangeAdmin(actor) || sideOf(agreement, actor.organizationId) !== null;
 }
 
 /** The side a party ADMIN acts for; throws NOT_FOUND (may not see it) or FORBIDDEN (sees it, may not change it). */
@@ -25,6 +28,7 @@ export function requireActingSide(actor: Actor, agreement: AgreementEntity): Agr
   if (!mayViewAgreement(actor, agreement)) throw new NotFoundError('Agreement');
   const side = sideOf(agreement, actor.organizationId);
   if (!side) throw new ForbiddenError('Only the two parties of an agreement may change it; the exchange only reads agreements');
+  if (!hasRole(actor, 'ADMIN')) throw new ForbiddenError('Only an ADMIN of a party may change an agreement');
   return side;
 }
 

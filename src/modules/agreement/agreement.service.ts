@@ -4,7 +4,7 @@ import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
-import type { OrganizationService } from '../organization/organization.service';
+import { normalizeCode, type OrganizationService } from '../organization/organization.service';
 import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import { requireActor } from '../principal/principal.service';
 import { checkSign, checkTerminate } from './agreement.access';
@@ -42,15 +42,15 @@ export class AgreementService {
   ) {}
 
   /**
-   * The agreements the caller may see, newest first: the EXCHANGE ADMIN sees
-   * all; an ADMIN sees its own organization's (as insurer or as partner);
-   * every other principal sees none (only the parties' ADMINs see agreements).
+   * The agreements the caller may see (`mayViewAgreement`), newest first:
+   * the EXCHANGE ADMIN sees all; every principal of an organization, whatever
+   * its roles, sees that organization's (as insurer or as partner), since its
+   * staff work under them; a REGULATOR, never a party, sees none.
    */
   async list(ctx: RequestContext): Promise<AgreementEntity[]> {
     const actor = requireActor(ctx);
     const query = this.db.getRepository(AgreementEntity).createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC');
     if (isExchangeAdmin(actor)) return query.getMany();
-    if (!hasRole(actor, 'ADMIN')) return [];
     return query
       .where(new Brackets((w) => w.where('a.insurer_id = :org', { org: actor.organizationId }).orWhere('a.partner_id = :org', { org: actor.organizationId })))
       .getMany();
@@ -61,7 +61,9 @@ export class AgreementService {
    * proposes; its own side counts as signed now. Refused with BAD_USER_INPUT
    * (nothing written) for an unknown code or a wrong kind, no scope,
    * `validFrom >= validTo` or a `validTo` not in the future; with FORBIDDEN
-   * when the caller's organization is not one of the two.
+   * when the caller's organization is not one of the two, decided on the
+   * codes before they are looked up, so that the answer is the same whether
+   * the other organizations exist or not.
    */
   async propose(ctx: RequestContext, input: ProposeAgreementData): Promise<AgreementEntity> {
     const actor = requireActor(ctx);
@@ -74,6 +76,7 @@ export class AgreementService {
       throw new ForbiddenError('Only an ADMIN of the insurer or of the partner may propose an agreement');
     }
     const scopes = validateProposal(input, now);
+    if (normalizeCode(input.insurerCode) !== actor.organizationCode && normalizeCode(input.partnerCode) !== actor.organizationCode) throw notAParty();
     const insurer = await this.organizations.findByCode(input.insurerCode, em);
     if (!insurer || insurer.kind !== 'INSURER') throw new BadInputError('insurerCode must name an INSURER', { field: 'insurerCode' });
     const partner = await this.organizations.findByCode(input.partnerCode, em);
@@ -81,7 +84,7 @@ export class AgreementService {
       throw new BadInputError('partnerCode must name a BROKER or a BANK_CHANNEL', { field: 'partnerCode' });
     }
     const side: AgreementSide | null = actor.organizationId === insurer.id ? 'INSURER' : actor.organizationId === partner.id ? 'PARTNER' : null;
-    if (!side) throw new ForbiddenError('An ADMIN may propose agreements only for its own organization');
+    if (!side) throw notAParty();
 
     const agreement = em.getRepository(AgreementEntity).create({
       id: newId(now.getTime()),
@@ -191,6 +194,10 @@ export class AgreementService {
       change: { agreement: agreementChange(agreement, now) },
     });
   }
+}
+
+function notAParty(): ForbiddenError {
+  return new ForbiddenError('An ADMIN may propose agreements only for its own organization');
 }
 
 function signedField(side: AgreementSide): string {

@@ -53,7 +53,11 @@ export class PrincipalService {
     return isId(id) ? this.db.getRepository(PrincipalEntity).findOneBy({ id }) : null;
   }
 
-  /** EXCHANGE ADMIN for any organization; an organization's ADMIN for its own. */
+  /**
+   * EXCHANGE ADMIN for any organization; an organization's ADMIN for its own.
+   * Another organization's code is FORBIDDEN before it is looked up, so the
+   * answer is the same whether it exists or not.
+   */
   async create(ctx: RequestContext, input: { organizationCode: string; name: string; roles: Role[] }): Promise<CreatedPrincipal> {
     const actor = requireActor(ctx);
     const name = input.name.trim();
@@ -99,15 +103,17 @@ export class PrincipalService {
     return { principal, apiKey };
   }
 
-  /** Revokes a principal: its key fails from the next request on. Revoking twice changes nothing. */
+  /**
+   * Revokes a principal: its key fails from the next request on. Revoking
+   * twice changes nothing. Another organization's principal is NOT_FOUND, as
+   * a missing id is: ids are time-ordered, so FORBIDDEN would confirm that a
+   * guessed one exists.
+   */
   async revoke(ctx: RequestContext, id: string): Promise<PrincipalEntity> {
     const actor = requireActor(ctx);
     return inTransaction(this.db, async (em) => {
       const principal = isId(id) ? await em.getRepository(PrincipalEntity).findOneBy({ id }) : null;
-      if (!principal) throw new NotFoundError('Principal');
-      if (!isExchangeAdmin(actor) && principal.organizationId !== actor.organizationId) {
-        throw new ForbiddenError('An administrator may revoke principals only of its own organization');
-      }
+      if (!principal || (!isExchangeAdmin(actor) && principal.organizationId !== actor.organizationId)) throw new NotFoundError('Principal');
       if (principal.isBootstrap) throw new BadInputError('The bootstrap administrator answers to KEXIN_ADMIN_TOKEN: change the token instead');
       if (principal.revokedAt) return principal;
       const org = await em.getRepository(OrganizationEntity).findOneByOrFail({ id: principal.organizationId });
