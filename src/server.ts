@@ -6,19 +6,19 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
+import type { Actor } from './auth/actor';
 import { bearerToken } from './auth/api-keys';
 import type { Config } from './config';
 import { createServices, type Services } from './container';
-import { buildContext, type RequestContext } from './graphql/context';
+import { buildContext, contextForActor, type RequestContext } from './graphql/context';
+import { AppError, BadInputError, UnauthenticatedError } from './graphql/errors';
 import { formatError } from './graphql/format-error';
-import { complexityPlugin, errorLoggingPlugin } from './graphql/plugins';
+import { complexityPlugin, errorLoggingPlugin, hideSuggestionsPlugin } from './graphql/plugins';
+import { MAX_TOKENS, parseWithinLimits } from './graphql/query-limits';
 import { buildServedSchema } from './graphql/schema';
 import { piiReadLogPlugin } from './modules/policy/pii-read.plugin';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
-
-/** Largest request body accepted (a submitSales batch of 1000 records fits well inside). */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface KexinServer {
   apollo: ApolloServer<RequestContext>;
@@ -41,6 +41,10 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: !config.production,
+    // "Did you mean …?" would rebuild the schema for callers that introspection is off for.
+    hideSchemaDetailsFromClientErrors: config.production,
+    // Second layer for documents that do not come through handle() (executeOperation); handle() counts first.
+    parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
     // main.ts owns SIGTERM/SIGINT: it stops the scheduler, drains HTTP, then closes the database.
     stopOnTerminationSignals: false,
@@ -49,18 +53,18 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
       piiReadLogPlugin({ db, transferLog: services.transferLog, log }),
-      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled(), hideSuggestionsPlugin()] : []),
     ],
   });
   await apollo.start();
-  const contextFor = (token: string | null, requestId?: string) => buildContext({ db, services, log }, token, requestId);
+  const deps = { db, services, log };
 
   httpServer.on('request', (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
     handle(req, res, requestId).catch((err: unknown) => {
       log.error({ err, requestId }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!res.headersSent) answerUnread(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.end();
     });
   });
@@ -73,17 +77,13 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       res.setHeader('allow', 'GET, POST');
       return sendJson(res, 405, { errors: [{ message: 'Use POST /graphql', extensions: { code: 'BAD_USER_INPUT' } }] });
     }
-    let body: unknown;
-    try {
-      body = req.method === 'POST' ? await readJsonBody(req) : undefined;
-    } catch (error) {
-      return sendJson(res, (error as { status?: number }).status ?? 400, { errors: [{ message: (error as Error).message, extensions: { code: 'BAD_USER_INPUT' } }] });
-    }
+    const admitted = await admit(req, res, url);
+    if (!admitted) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-      context: () => contextFor(bearerToken(req.headers.authorization), requestId),
+      httpGraphQLRequest: { method: req.method, headers, search: url.search, body: admitted.body },
+      context: async () => contextForActor(deps, admitted.actor, requestId),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -93,6 +93,42 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
+  }
+
+  /**
+   * The caller and the body of a request within every limit, or null once a
+   * refusal has been answered. What needs no body comes before reading it
+   * (its declared size, then the key), and the document is measured before
+   * Apollo validates it in one pass whose overlapping-fields rule is quadratic.
+   */
+  async function admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<{ actor: Actor; body: unknown } | null> {
+    if (Number(req.headers['content-length']) > config.maxBodyBytes) {
+      answerUnread(res, 413, errorBody(new BodyTooLargeError(config.maxBodyBytes)));
+      return null;
+    }
+    const actor = await authenticate(req.headers.authorization);
+    if (!actor) {
+      res.setHeader('www-authenticate', 'Bearer');
+      answerUnread(res, 401, errorBody(new UnauthenticatedError()));
+      return null;
+    }
+    try {
+      const body = req.method === 'POST' ? await readJsonBody(req, config.maxBodyBytes) : undefined;
+      const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+      if (typeof query === 'string') parseWithinLimits(schema, query);
+      return { actor, body };
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) answerUnread(res, 413, errorBody(error));
+      else if (error instanceof AppError) sendJson(res, 400, errorBody(error));
+      else throw error;
+      return null;
+    }
+  }
+
+  /** One key lookup per request: the actor found here is the one the context carries. */
+  async function authenticate(header: string | undefined): Promise<Actor | null> {
+    const token = bearerToken(header);
+    return token ? services.principals.authenticate(token) : null;
   }
 
   async function health(res: http.ServerResponse): Promise<void> {
@@ -109,7 +145,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     http: httpServer,
     services,
     schema,
-    contextFor: (token) => contextFor(token),
+    contextFor: (token) => buildContext(deps, token),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -125,29 +161,66 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
   };
 }
 
+/** A body above config.maxBodyBytes: 413, whether its content-length says so or its bytes do. */
+class BodyTooLargeError extends BadInputError {
+  constructor(limit: number) {
+    super(`Request body is larger than ${limit} bytes`, { limit });
+  }
+}
+
+/** The GraphQL-shaped body of a refusal made outside Apollo, through the same formatError. */
+function errorBody(error: AppError): { errors: unknown[] } {
+  return { errors: [formatError(error.toJSON(), error)] };
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
 }
 
-async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+/**
+ * Answers a request whose body was not (fully) read, and closes the
+ * connection once the answer is out: the rest of the body is discarded by
+ * Node and never parsed as a next request, and the client, which may still
+ * be sending, gets the status instead of a hanging socket.
+ */
+function answerUnread(res: http.ServerResponse, status: number, body: unknown): void {
+  res.setHeader('connection', 'close');
+  sendJson(res, status, body);
+}
+
+async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error(`Request body is larger than ${MAX_BODY_BYTES} bytes`), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(req, limit)).toString('utf8');
   if (!type.includes('application/json')) return text; // Apollo answers with its CSRF / content-type rules
-  if (text.trim() === '') throw new Error('Request body is empty: send a JSON object with "query"');
+  if (text.trim() === '') throw new BadInputError('Request body is empty: send a JSON object with "query"');
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error('Request body is not valid JSON');
+    throw new BadInputError('Request body is not valid JSON');
   }
+}
+
+/**
+ * The body, refused with {@link BodyTooLargeError} as soon as it passes
+ * `limit`. Listeners rather than `for await`, whose early exit would destroy
+ * the socket before the 413 could be written.
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      req.resume(); // keep discarding what still arrives until the connection closes
+      reject(new BodyTooLargeError(limit));
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -4,7 +4,7 @@
  *
  * Variables (see .env.example and the contract's "Running" table):
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
- * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, NODE_ENV, LOG_LEVEL.
+ * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES, NODE_ENV, LOG_LEVEL.
  */
 import path from 'node:path';
 
@@ -25,6 +25,8 @@ export interface Config {
   readonly dataKey: Buffer | null;
   /** Ed25519 private key (PKCS#8 PEM or base64 DER) that signs transfer-log checkpoints. */
   readonly signingKey: string | null;
+  /** Largest request body read, in bytes; a bigger one answers 413 (a full 500-record batch is under 1 MB). */
+  readonly maxBodyBytes: number;
   readonly production: boolean;
   readonly logLevel: string;
 }
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     demo: parseBoolean('KEXIN_DEMO', env.KEXIN_DEMO),
     dataKey: parseDataKey(env.KEXIN_DATA_KEY),
     signingKey: blankToNull(env.KEXIN_SIGNING_KEY),
+    maxBodyBytes: parseMaxBodyBytes(env.KEXIN_MAX_BODY_BYTES),
     production: env.NODE_ENV === 'production',
     logLevel: blankToNull(env.LOG_LEVEL) ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
@@ -80,6 +83,18 @@ function parsePort(raw: string | undefined): number {
     throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+function parseMaxBodyBytes(raw: string | undefined): number {
+  const value = blankToNull(raw);
+  if (value === null) return DEFAULT_MAX_BODY_BYTES;
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new ConfigError(`KEXIN_MAX_BODY_BYTES must be a positive whole number of bytes, got "${value}"`);
+  }
+  return bytes;
 }
 
 function parseBoolean(name: string, raw: string | undefined): boolean | null {

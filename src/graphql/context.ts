@@ -23,7 +23,11 @@ export interface ContextDeps {
 
 /** Builds the context of one request from its bearer token (null actor when missing or unknown). */
 export async function buildContext(deps: ContextDeps, token: string | null, requestId: string = randomUUID()): Promise<RequestContext> {
-  const actor = token ? await deps.services.principals.authenticate(token) : null;
+  return contextForActor(deps, token ? await deps.services.principals.authenticate(token) : null, requestId);
+}
+
+/** The context of a request whose actor is already known (the HTTP handler authenticates before reading the body). */
+export function contextForActor(deps: ContextDeps, actor: Actor | null, requestId: string = randomUUID()): RequestContext {
   const now = new Date();
   return {
     requestId,

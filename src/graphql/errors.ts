@@ -77,3 +77,25 @@ export class AttestationRequiredError extends AppError {
     super('ATTESTATION_REQUIRED', 'Sign the staff attestation first (mutation signAttestation)');
   }
 }
+
+/**
+ * Apollo answers an error carrying `extensions.http` with that status (and
+ * strips the member before formatError). Only refusals of the whole request
+ * before any resolver ran carry it: an error a resolver throws keeps
+ * GraphQL's 200 beside the data that was resolved.
+ */
+const BEFORE_EXECUTION = { http: { status: 400 } };
+
+/** A document above one of the request limits (graphql/query-limits.ts, plugins.ts): HTTP 400. */
+export class QueryTooComplexError extends AppError {
+  constructor(message: string, limit: number) {
+    super('QUERY_TOO_COMPLEX', message, { limit, ...BEFORE_EXECUTION });
+  }
+}
+
+/** Bad input found before execution (a syntax error, `first` above the page size): HTTP 400, as Apollo answers validation errors. */
+export class BadRequestInputError extends BadInputError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { ...extensions, ...BEFORE_EXECUTION });
+  }
+}

@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isErrorCode } from './errors';
 
@@ -26,7 +26,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       for (const key of SAFE_EXTENSIONS) if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
       return { ...base, message: code === 'BAD_USER_INPUT' ? scrubValues(formatted.message) : formatted.message, extensions };
     }
-    if ((typeof code === 'string' && BAD_REQUEST_CODES.has(code)) || isRequestShapeError(original, formatted)) {
+    if (typeof code === 'string' && BAD_REQUEST_CODES.has(code)) {
       return { ...base, message: scrubValues(formatted.message), extensions: { code: 'BAD_USER_INPUT', detail: code } };
     }
     return {
@@ -35,15 +35,6 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   }
-}
-
-/**
- * graphql-js's refusal of a variable that does not coerce to its type (an
- * unknown enum value, a malformed date) comes before any resolver, with no
- * path; Apollo 5 labels it INTERNAL_SERVER_ERROR, but it is the caller's input.
- */
-function isRequestShapeError(original: unknown, formatted: GraphQLFormattedError): boolean {
-  return original instanceof GraphQLError && !formatted.path && /^Variable "\$/.test(original.message);
 }
 
 /** A thrown non-GraphQL error (a driver error, a TypeError) is never shown, whatever it carries. */

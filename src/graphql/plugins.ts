@@ -1,14 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { separateOperations, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { getVariableValues, separateOperations, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { RequestContext } from './context';
-import { AppError, isErrorCode } from './errors';
+import { AppError, BadRequestInputError, isErrorCode, QueryTooComplexError } from './errors';
 import { isUnexpected } from './format-error';
+import { DEFAULT_FIRST, MAX_FIRST } from './pagination';
+import { MAX_COST, MAX_DEPTH } from './query-limits';
 import type { Logger } from '../logger';
-
-export const MAX_DEPTH = 12;
-export const MAX_COST = 50_000;
 
 /** Logs every error that is not one of the contract's on-purpose refusals, with the request id. */
 export function errorLoggingPlugin(log: Logger): ApolloServerPlugin<RequestContext> {
@@ -29,10 +28,33 @@ export function errorLoggingPlugin(log: Logger): ApolloServerPlugin<RequestConte
   };
 }
 
-/** Lists cost their page size times their selection: `first` (default 50) multiplies the children. */
+/**
+ * Strips "Did you mean …?" from every error (production): Apollo's
+ * hideSchemaDetailsFromClientErrors covers validation only, and a variable's
+ * coercion error still names the enum values near the one sent.
+ */
+export function hideSuggestionsPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) error.message = error.message.replace(/ ?Did you mean[\s\S]*?\?$/, '');
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Lists cost their page size times their selection: `first` (default 50)
+ * multiplies the children. A page size outside 0..500 is refused here, before
+ * any resolver runs (pageSize() in the resolvers says the same).
+ */
 const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const first = typeof args.first === 'number' ? Math.max(1, Math.min(args.first, 500)) : undefined;
-  return first !== undefined || 'first' in args ? (first ?? 50) * Math.max(1, childComplexity) : undefined;
+  if (!('first' in args)) return undefined;
+  const first = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
+  if (first < 0 || first > MAX_FIRST) throw new BadRequestInputError(`first must be between 0 and ${MAX_FIRST}`, { field: 'first', limit: MAX_FIRST });
+  return Math.max(1, first) * Math.max(1, childComplexity);
 };
 
 function depthOf(selectionSet: { selections: readonly unknown[] } | undefined, fragments: Map<string, { selectionSet: { selections: readonly unknown[] } }>, seen: Set<string>): number {
@@ -49,16 +71,23 @@ function depthOf(selectionSet: { selections: readonly unknown[] } | undefined, f
   return max;
 }
 
-/** Throws QUERY_TOO_COMPLEX when an operation is deeper than {@link MAX_DEPTH} or costlier than {@link MAX_COST}. */
+/**
+ * Throws QUERY_TOO_COMPLEX when an operation is deeper than {@link MAX_DEPTH}
+ * or costlier than {@link MAX_COST}, BAD_USER_INPUT for a page size above
+ * {@link MAX_FIRST}; both answer HTTP 400. Variables that do not coerce are
+ * left to execution, which refuses them all at once (BAD_USER_INPUT, 400)
+ * before any resolver; the cost cannot be estimated without them anyway.
+ */
 export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): void {
+  if ('errors' in getVariableValues(schema, operation.variableDefinitions ?? [], variables)) return;
   const fragments = new Map<string, { selectionSet: { selections: readonly unknown[] } }>();
   for (const def of document.definitions) if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def);
   const depth = depthOf(operation.selectionSet, fragments, new Set());
-  if (depth > MAX_DEPTH) throw new AppError('QUERY_TOO_COMPLEX', `Query depth ${depth} is above the limit of ${MAX_DEPTH}`, { limit: MAX_DEPTH });
+  if (depth > MAX_DEPTH) throw new QueryTooComplexError(`Query depth ${depth} is above the limit of ${MAX_DEPTH}`, MAX_DEPTH);
   const name = operation.name?.value;
   const query = name ? separateOperations(document)[name] ?? document : document;
   const cost = getComplexity({ schema, query, variables, operationName: name, estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })] });
-  if (cost > MAX_COST) throw new AppError('QUERY_TOO_COMPLEX', `Query cost ${cost} is above the limit of ${MAX_COST}`, { limit: MAX_COST });
+  if (cost > MAX_COST) throw new QueryTooComplexError(`Query cost ${cost} is above the limit of ${MAX_COST}`, MAX_COST);
 }
 
 /** Refuses over-deep or over-costly operations before they execute. */

@@ -1,5 +1,6 @@
 import { buildSchema, parse, type OperationDefinitionNode } from 'graphql';
-import { assertNotTooComplex, MAX_COST, MAX_DEPTH } from '../../src/graphql/plugins';
+import { assertNotTooComplex } from '../../src/graphql/plugins';
+import { MAX_COST, MAX_DEPTH } from '../../src/graphql/query-limits';
 
 const schema = buildSchema(`
   type Node { id: ID! child: Node items(first: Int): [Node!]! }
