@@ -43,9 +43,20 @@ export function isUnexpected(original: unknown): boolean {
 }
 
 /**
- * graphql-js echoes a rejected variable's value ("got invalid value \"1380…\""):
- * drop the value, keep the path and the reason.
+ * graphql-js echoes a rejected variable's value twice ("got invalid value
+ * 13800138000 at \"i.p\"; String cannot represent a non string value:
+ * 13800138000", "Value \"C\" does not exist in \"E\" enum"): the value can be
+ * a phone or an ID number, and goes into logs too. Keep the variable, the
+ * path and the kind of problem; drop every echo of the value.
  */
 export function scrubValues(message: string): string {
-  return message.replace(/got invalid value [\s\S]*?(?=( at "|;|$))/g, 'got invalid value');
+  const coercion = /^(Variable "\$[^"]+" )got invalid value[\s\S]*?(?:( at "[^"]*"))?(?:; ([\s\S]*))?$/.exec(message);
+  if (!coercion) return message;
+  const [, variable, at = '', reason = ''] = coercion;
+  const kind = reason
+    .replace(/Value "[\s\S]*?" does not exist in/, 'The value does not exist in')
+    .replace(/\s*Did you mean[\s\S]*$/, '')
+    .replace(/(cannot represent[^:]*|[Ee]xpected[^:]*?)\s*:[\s\S]*$/, '$1')
+    .trim();
+  return `${variable}got an invalid value${at}${kind ? `; ${kind}` : ''}`;
 }
