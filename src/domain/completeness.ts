@@ -89,6 +89,11 @@ export interface Completeness {
 /** A phone shared by policyholders of this many distinct ID numbers or more is suspect. */
 export const PHONE_SHARED_THRESHOLD = 3;
 
+/** Whether a phone held by policyholders of `distinctIdNumbers` different ID numbers is shared ({@link PHONE_SHARED_THRESHOLD}). */
+export function isPhoneShared(distinctIdNumbers: number): boolean {
+  return distinctIdNumbers >= PHONE_SHARED_THRESHOLD;
+}
+
 type PersonField = keyof PersonData;
 
 /** Art. 6(3): required fields of the policyholder, in the order they are reported. */
@@ -187,7 +192,7 @@ function addressCheck(person: FactPerson, c: PersonChecks): CompletenessIssue[] 
 function policyholderPhoneChecks(person: FactPerson, context: FactContext): CompletenessIssue[] {
   if (person.blank.includes('phone')) return [];
   const issues: CompletenessIssue[] = [];
-  if ((context.phoneSharedCount ?? 0) >= PHONE_SHARED_THRESHOLD) {
+  if (isPhoneShared(context.phoneSharedCount ?? 0)) {
     issues.push({
       field: 'policyholder.phone',
       code: 'PHONE_SHARED',

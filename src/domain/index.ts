@@ -6,6 +6,7 @@ export * from './phone';
 export * from './address';
 export * from './relationship';
 export * from './completeness';
+export * from './scope';
 export * from './masking';
 export * from './canonical-json';
 export * from './hash-chain';

@@ -7,7 +7,8 @@
  * reads through. Codes, counts and policy numbers only: no person's data.
  */
 import { csvText, type CsvCell } from '../summary/summary.csv';
-import { LONG_TERM_MONTHS, type CampaignReport, type ProgressRow } from './remediation.service';
+import { LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
+import type { CampaignReport, ProgressRow } from './remediation.service';
 import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export const REPORT_FORMATS = ['csv', 'md'] as const;
@@ -107,7 +108,7 @@ export function reportMarkdown(report: CampaignReport): string {
   out.push('');
   out.push('## 2. Method');
   out.push('');
-  out.push(`- Scope: every individual policy with a term over ${LONG_TERM_MONTHS} months applied for before ${c.issuedBefore}: **${report.checked}** policies checked.`);
+  out.push(`- Scope: every individual policy with a term over ${LONG_TERM_THRESHOLD_MONTHS} months applied for before ${c.issuedBefore}: **${report.checked}** policies checked.`);
   out.push('- A policy is flagged when its policyholder\'s phone or address is missing, malformed, shared by policyholders of 3 or more ID numbers, the seller\'s own phone, or a placeholder / too vague, as recorded by the automatic completeness checks.');
   out.push('- Records are corrected only at the customer\'s request and with evidence of it (signed form, e-signature, call-back recording or in-person check); every change is logged.');
   out.push('- A policy counts as corrected as soon as its current record has a sound phone and address: the figures below are recomputed from the records when the report is made.');

@@ -1,3 +1,4 @@
+import { LONG_TERM_THRESHOLD_MONTHS, UNSOUND_CONTACT_FIELDS, unsoundContactIssues } from '../../domain/scope';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { newId, isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
@@ -13,10 +14,8 @@ import { actorFields, type TransferLogService } from '../transfer-log/transfer-l
 import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from './remediation.access';
 import { RemediationCampaignEntity, RemediationItemEntity } from './remediation.entity';
 
-/** Policies with a term over this many months are in scope (Art. 3: individual life policies over one year). */
-export const LONG_TERM_MONTHS = 12;
 /** The two fields the notice on historical policies is about. */
-export const REMEDIATION_FIELDS = ['policyholder.phone', 'policyholder.address'] as const;
+export const REMEDIATION_FIELDS = UNSOUND_CONTACT_FIELDS;
 /** Remaining policy numbers listed per channel through GraphQL (the count is always complete; the report lists all). */
 export const REMAINING_LIST_LIMIT = 500;
 
@@ -35,7 +34,7 @@ const INSERT_CHUNK = 500;
  * The snapshot and the live progress use this same predicate, so a flagged
  * policy counts as corrected exactly when its current record is sound.
  */
-export const UNSOUND_SQL = `(p.issues LIKE '%"policyholder.phone"%' OR p.issues LIKE '%"policyholder.address"%')`;
+export const UNSOUND_SQL = `(${UNSOUND_CONTACT_FIELDS.map((field) => `p.issues LIKE '%${JSON.stringify(field)}%'`).join(' OR ')})`;
 
 export interface ProgressRow {
   /** Null for policies sold directly. */
@@ -263,7 +262,7 @@ export class RemediationService {
     const scope = 'p.insurer_id = ? AND p.term_months > ? AND p.application_date < ?';
     const counted = (await em.query(`SELECT p.channel_id AS channelId, COUNT(*) AS n FROM policy p WHERE ${scope} GROUP BY p.channel_id`, [
       insurerId,
-      LONG_TERM_MONTHS,
+      LONG_TERM_THRESHOLD_MONTHS,
       issuedBefore,
     ])) as Array<{ channelId: string | null; n: number | string }>;
     const checkedByChannel: Record<string, number> = {};
@@ -274,7 +273,7 @@ export class RemediationService {
       const rows = (await em.query(
         `SELECT p.id AS id, p.policy_no AS policyNo, p.channel_id AS channelId, p.completeness AS completeness, p.issues AS issues FROM policy p ` +
           `WHERE ${scope} AND p.completeness <> 'COMPLETE' AND ${UNSOUND_SQL} AND p.id > ? ORDER BY p.id LIMIT ${SNAPSHOT_PAGE}`,
-        [insurerId, LONG_TERM_MONTHS, issuedBefore, cursor],
+        [insurerId, LONG_TERM_THRESHOLD_MONTHS, issuedBefore, cursor],
       )) as Array<{ id: string; policyNo: string; channelId: string | null; completeness: string; issues: string }>;
       for (const row of rows) {
         items.push({ policyId: String(row.id), policyNo: String(row.policyNo), channelId: row.channelId === null ? null : String(row.channelId), reasons: reasonsOf(row) });
@@ -402,10 +401,7 @@ function sum<K extends 'checked' | 'flagged' | 'corrected' | 'remaining'>(rows: 
 
 /** `field:CODE` of every policyholder phone/address issue of a stored verdict, sorted, distinct. */
 export function reasonsOf(row: { completeness: string; issues: string }): string[] {
-  const fields: readonly string[] = REMEDIATION_FIELDS;
-  const reasons = storedCompleteness(row)
-    .issues.filter((issue) => fields.includes(issue.field))
-    .map((issue) => `${issue.field}:${issue.code}`);
+  const reasons = unsoundContactIssues(storedCompleteness(row).issues).map((issue) => `${issue.field}:${issue.code}`);
   return [...new Set(reasons)].sort();
 }
 

@@ -7,7 +7,7 @@ import { newId } from '../../db/ids';
 import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
 import { todayInChina } from '../../domain/dates';
 import { isValidPhone } from '../../domain/phone';
-import { assessFromFacts, type Completeness } from '../../domain/completeness';
+import { assessFromFacts, isPhoneShared, type Completeness } from '../../domain/completeness';
 import { PERSON_FIELDS, personFacts, type FactPerson, type PersonFacts } from '../../domain/person-facts';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -702,7 +702,7 @@ function rejected(policyNo: string, errors: FieldErrorData[]): SalesRecordOutcom
 }
 
 function isShared(identities: Set<string> | undefined): boolean {
-  return (identities?.size ?? 0) >= 3;
+  return isPhoneShared(identities?.size ?? 0);
 }
 
 function factOf(state: PersonState): FactPerson {

@@ -3,6 +3,7 @@
  * a record impossible to store, reported as field errors, and the normalised
  * form of everything else. Pure: no I/O, no personal data in any message.
  */
+import { isLongTerm, LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
 import { canonicalJson } from '../../domain/canonical-json';
 import { sha256Hex } from '../../domain/hash-chain';
 import { isIsoDate, todayInChina } from '../../domain/dates';
@@ -111,8 +112,6 @@ export const MAX_IDEMPOTENCY_KEY = 128;
 export const MAX_BENEFICIARIES = 20;
 /** Longest term accepted (125 years): anything longer is a unit mistake. */
 export const MAX_TERM_MONTHS = 1500;
-/** Art. 3: the measures cover individual life policies with a term over one year. */
-export const MIN_TERM_MONTHS_EXCLUSIVE = 12;
 
 export const LIMITS = {
   policyNo: 64,
@@ -232,8 +231,8 @@ export function checkRecord(input: SalesRecordData, today: string = todayInChina
   const term = input.termMonths;
   if (typeof term !== 'number' || !Number.isInteger(term)) {
     errors.add('termMonths', term === null || term === undefined ? 'REQUIRED' : 'INVALID', 'termMonths must be a whole number of months');
-  } else if (term <= MIN_TERM_MONTHS_EXCLUSIVE) {
-    errors.add('termMonths', 'TERM_TOO_SHORT', 'termMonths must be more than 12: the measures cover policies with a term over one year');
+  } else if (!isLongTerm(term)) {
+    errors.add('termMonths', 'TERM_TOO_SHORT', `termMonths must be more than ${LONG_TERM_THRESHOLD_MONTHS}: the measures cover policies with a term over one year`);
   } else if (term > MAX_TERM_MONTHS) {
     errors.add('termMonths', 'INVALID', `termMonths must be at most ${MAX_TERM_MONTHS}`);
   }
