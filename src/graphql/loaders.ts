@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
 import type { Grant } from '../modules/agreement/agreement.status';
-import { loadGrants } from '../modules/agreement/grant.service';
+import { loadGrants } from '../modules/agreement/grant.queries';
 import { PersonEntity } from '../modules/policy/person.entity';
 import { PolicyBeneficiaryEntity } from '../modules/policy/policy.entity';
 

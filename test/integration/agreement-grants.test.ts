@@ -1,7 +1,7 @@
 import { newId } from '../../src/db/ids';
 import { AGREEMENT_SCOPES, AgreementEntity, type AgreementScope } from '../../src/modules/agreement/agreement.entity';
 import { agreementStatus, formatScopes } from '../../src/modules/agreement/agreement.status';
-import { grantKey, loadGrants } from '../../src/modules/agreement/grant.service';
+import { grantKey, loadGrants } from '../../src/modules/agreement/grant.queries';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createParty } from '../support/factories';

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { normalizeCode } from '../organization/organization.service';
 import type { AgreementScope } from './agreement.entity';
-import { grantKey } from './grant.service';
+import { grantKey } from './grant.queries';
 
 /**
  * Coarse gate of proposeAgreement, signAgreement and terminateAgreement: an

@@ -2,7 +2,7 @@
  * Pure rules of the agreement lifecycle (no I/O): status at an instant,
  * the scopes an agreement carries, which side of it an organization is on.
  * The grants loader evaluates the same ACTIVE condition in SQL
- * (`ACTIVE_AGREEMENT_SQL` in grants.ts); a test holds the two together.
+ * (`ACTIVE_AGREEMENT_SQL` in grant.queries.ts); a test holds the two together.
  */
 import { AGREEMENT_SCOPES, type AgreementScope, type AgreementStatus } from './agreement.entity';
 

@@ -1,68 +1,9 @@
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, UnauthenticatedError } from '../../graphql/errors';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { isActiveAt, OWN_GRANT, parseScopes, unionGrant, type Grant } from './agreement.status';
-
-/**
- * The ACTIVE condition of `agreementStatus` in SQL, on alias `a`, with the
- * request's instant bound as `:now`: both signed, not terminated,
- * `valid_from <= now < valid_to`.
- */
-export const ACTIVE_AGREEMENT_SQL =
-  'a.terminated_at IS NULL AND a.insurer_signed_at IS NOT NULL AND a.partner_signed_at IS NOT NULL AND a.valid_from <= :now AND a.valid_to > :now';
-
-/** Key of the per-request grants loader: what `organizationId` holds on `insurerId`. */
-export function grantKey(organizationId: string, insurerId: string): string {
-  return `${organizationId}:${insurerId}`;
-}
-
-interface ActiveRow {
-  id: string;
-  insurerId: string;
-  partnerId: string;
-  scopes: string;
-}
-
-function activeAgreements(manager: EntityManager, now: Date): SelectQueryBuilder<AgreementEntity> {
-  return manager
-    .getRepository(AgreementEntity)
-    .createQueryBuilder('a')
-    .select(['a.id AS id', 'a.insurer_id AS insurerId', 'a.partner_id AS partnerId', 'a.scopes AS scopes'])
-    .where(ACTIVE_AGREEMENT_SQL, { now });
-}
-
-/**
- * Batch function of the `grants` loader: answers every key of one tick with
- * ONE query over the ACTIVE agreements at `now` (none at all when every key
- * is an insurer asking about itself). The result of a pair is the union of
- * its ACTIVE agreements (`unionGrant`); an insurer holds every scope on
- * itself (`OWN_GRANT`), so callers need no special case for the insurer's own
- * principals. That shortcut trusts the caller to pass an insurer's id as
- * `insurerId` (resolve it from an `insurerCode` and check its kind first).
- */
-export async function loadGrants(manager: EntityManager, keys: readonly string[], now: Date): Promise<Grant[]> {
-  const pairs = keys.map((key) => {
-    const [organizationId = '', insurerId = ''] = key.split(':');
-    return { organizationId, insurerId };
-  });
-  const wanted = pairs.filter((p) => p.organizationId !== p.insurerId && p.organizationId && p.insurerId);
-  const byPair = new Map<string, ActiveRow[]>();
-  if (wanted.length > 0) {
-    const rows = await activeAgreements(manager, now)
-      .andWhere('a.partner_id IN (:...partners)', { partners: [...new Set(wanted.map((p) => p.organizationId))] })
-      .andWhere('a.insurer_id IN (:...insurers)', { insurers: [...new Set(wanted.map((p) => p.insurerId))] })
-      .getRawMany<ActiveRow>();
-    for (const row of rows) {
-      const key = grantKey(String(row.partnerId), String(row.insurerId));
-      byPair.set(key, [...(byPair.get(key) ?? []), { ...row, id: String(row.id), scopes: String(row.scopes) }]);
-    }
-  }
-  return pairs.map((p) => {
-    if (p.organizationId !== '' && p.organizationId === p.insurerId) return OWN_GRANT;
-    return unionGrant(byPair.get(grantKey(p.organizationId, p.insurerId)) ?? []);
-  });
-}
+import { activeAgreements, grantKey, type ActiveRow } from './grant.queries';
 
 /**
  * Grants, one source of truth: which scopes an organization holds on an
