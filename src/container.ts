@@ -1,17 +1,27 @@
 import type { DataSource } from 'typeorm';
+import type { ContainerType } from 'type-graphql';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
+import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { AgreementService } from './modules/agreement/agreement.service';
 import { GrantService } from './modules/agreement/grant.service';
+import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { OrganizationService } from './modules/organization/organization.service';
+import { PrincipalResolver } from './modules/principal/principal.resolver';
 import { PrincipalService } from './modules/principal/principal.service';
+import { RemediationProgressResolver, RemediationResolver } from './modules/remediation/remediation.resolver';
 import { RemediationService } from './modules/remediation/remediation.service';
+import { CorrectionResolver } from './modules/correction/correction.resolver';
 import { CorrectionService } from './modules/correction/correction.service';
+import { SummaryResolver } from './modules/summary/summary.resolver';
 import { SummaryService } from './modules/summary/summary.service';
 import { PiiCipher } from './modules/person/pii';
+import { PersonResolver, PolicyResolver } from './modules/policy/policy.resolver';
 import { PolicyService } from './modules/policy/policy.service';
+import { SalesResolver } from './modules/sales/sales.resolver';
 import { SalesService } from './modules/sales/sales.service';
+import { TransferLogResolver } from './modules/transfer-log/transfer-log.resolver';
 import { TransferLogService } from './modules/transfer-log/transfer-log.service';
 
 /** Composition root: every service, built once per server from the database and the config. */
@@ -31,3 +41,41 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/**
+ * type-graphql's container: every resolver built once, here, with the
+ * services it calls and nothing else (no database, no keys, no context
+ * lookup). Built explicitly rather than by reflecting constructor types, so
+ * what each resolver can reach is read in one place.
+ */
+export function createResolverContainer(services: Services): ContainerType {
+  const instances: object[] = [
+    new OrganizationResolver(services.organizations),
+    new PrincipalResolver(services.principals),
+    new AgreementResolver(services.agreements),
+    new TransferLogResolver(services.transferLog),
+    new PolicyResolver(services.policies),
+    new PersonResolver(services.pii),
+    new SalesResolver(services.sales, services.pii),
+    new SummaryResolver(services.summary),
+    new RemediationResolver(services.remediation),
+    new RemediationProgressResolver(),
+    new CorrectionResolver(services.corrections, services.pii),
+  ];
+  return resolverContainer(instances);
+}
+
+/** For a schema built only to be printed or inspected (emit-schema, the schema tests): no resolver runs, so none is built. */
+export const NO_RESOLVERS: ContainerType = resolverContainer([]);
+
+/** A container answering each resolver class with its one instance, and failing loudly on a class it was not given. */
+function resolverContainer(instances: readonly object[]): ContainerType {
+  const byClass = new Map<unknown, object>(instances.map((instance) => [instance.constructor, instance]));
+  return {
+    get(someClass: unknown) {
+      const instance = byClass.get(someClass);
+      if (!instance) throw new Error(`no resolver instance for ${(someClass as { name?: string }).name ?? String(someClass)}`);
+      return instance;
+    },
+  };
+}

@@ -9,8 +9,8 @@ import type { DataSource } from 'typeorm';
 import type { Actor } from './auth/actor';
 import { bearerToken } from './auth/api-keys';
 import type { Config } from './config';
-import { createServices, type Services } from './container';
-import { buildContext, contextForActor, type RequestContext } from './graphql/context';
+import { createResolverContainer, createServices, type Services } from './container';
+import { contextForActor, type RequestContext } from './graphql/context';
 import { AppError, BadInputError, UnauthenticatedError } from './graphql/errors';
 import { formatError } from './graphql/format-error';
 import { complexityPlugin, errorLoggingPlugin, hideSuggestionsPlugin } from './graphql/plugins';
@@ -34,7 +34,7 @@ export interface KexinServer {
 /** Apollo on a plain node:http server: POST/GET /graphql and GET /health. Used by main and by the tests. */
 export async function createServer({ config, db, log, secrets }: { config: Config; db: DataSource; log: Logger; secrets: Secrets }): Promise<KexinServer> {
   const services = createServices(db, config, log, secrets);
-  const schema = await buildServedSchema();
+  const schema = await buildServedSchema(createResolverContainer(services));
   const httpServer = http.createServer();
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -57,7 +57,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     ],
   });
   await apollo.start();
-  const deps = { db, services, log };
+  const deps = { db, log };
 
   httpServer.on('request', (req, res) => {
     const requestId = randomUUID();
@@ -83,7 +83,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body: admitted.body },
-      context: async () => contextForActor(deps, admitted.actor, requestId),
+      context: async () => contextForActor(admitted.actor, new Date(), deps, requestId),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -145,7 +145,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     http: httpServer,
     services,
     schema,
-    contextFor: (token) => buildContext(deps, token),
+    contextFor: async (token) => contextForActor(token ? await services.principals.authenticate(token) : null, new Date(), deps),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

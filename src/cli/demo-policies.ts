@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { actorOf, type Actor } from '../auth/actor';
 import type { Services } from '../container';
-import { createLoaders } from '../graphql/loaders';
-import type { RequestContext } from '../graphql/context';
+import { contextForActor } from '../graphql/context';
 import type { Gender, Relationship } from '../domain/enums';
 import { makeResidentId } from '../domain/resident-id';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
@@ -164,11 +162,6 @@ async function demoActor(services: Services, orgCode: string, principalName: str
   return actorOf(org, principal);
 }
 
-/** A request context for a demo principal, as a request of theirs would get (loaders at `now`). */
-function contextOf(services: Services, actor: Actor, now: Date): RequestContext {
-  return { requestId: randomUUID(), actor, services, loaders: createLoaders(services.db, now), log: services.log, now };
-}
-
 /**
  * The demo book of DEMO_LIFE ({@link DEMO_POLICY_COUNTS}: a few hundred
  * policies sold by DEMO_BANK and DEMO_BROKER), pushed through the same
@@ -182,7 +175,7 @@ function contextOf(services: Services, actor: Actor, now: Date): RequestContext 
 export async function seedDemoPolicies(services: Services): Promise<{ accepted: number; rejected: number }> {
   const now = new Date();
   const bankAdmin = await demoActor(services, 'DEMO_BANK', 'demo-bank-admin');
-  await services.sales.registerSalesPerson(contextOf(services, bankAdmin, now), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
+  await services.sales.registerSalesPerson(contextForActor(bankAdmin, now, services), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
   let accepted = 0;
   let rejected = 0;
   for (const [orgCode, principal, channel, count, offset] of [
@@ -190,7 +183,7 @@ export async function seedDemoPolicies(services: Services): Promise<{ accepted: 
     ['DEMO_BROKER', 'demo-broker-sales', 'BROKER', DEMO_POLICY_COUNTS.DEMO_BROKER, 1000],
   ] as const) {
     const actor = await demoActor(services, orgCode, principal);
-    const result = await services.sales.submit(contextOf(services, actor, now), 'DEMO_LIFE', `demo-seed-${channel.toLowerCase()}-1`, demoRecords(channel, count, offset));
+    const result = await services.sales.submit(contextForActor(actor, now, services), 'DEMO_LIFE', `demo-seed-${channel.toLowerCase()}-1`, demoRecords(channel, count, offset));
     accepted += result.accepted;
     rejected += result.rejected;
   }

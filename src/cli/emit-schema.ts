@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
+import { NO_RESOLVERS } from '../container';
 import { buildBareSchema, printSdl } from '../graphql/schema';
 import { parseOptions, processIo, readCommandLine, runMain, UsageError, type Io } from './cli-support';
 
@@ -30,7 +31,7 @@ export async function runEmitSchema(argv: readonly string[], io: Io = processIo)
   const line = readCommandLine({ name: 'emit-schema', usage: USAGE, parse: parseEmitSchemaArgs }, argv, io);
   if ('status' in line) return line.status;
   const target = line.args.target ?? (fs.existsSync(SCHEMA_FILE) ? SCHEMA_FILE : path.resolve('schema', 'schema.graphql'));
-  fs.writeFileSync(target, printSdl(await buildBareSchema()));
+  fs.writeFileSync(target, printSdl(await buildBareSchema(NO_RESOLVERS)));
   io.out(`wrote ${path.relative(process.cwd(), target)}\n`);
   return 0;
 }

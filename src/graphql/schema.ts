@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type ContainerType } from 'type-graphql';
 import { permissions } from '../auth/permissions';
 import { AgreementResolver } from '../modules/agreement/agreement.resolver';
 import { CorrectionResolver } from '../modules/correction/correction.resolver';
@@ -16,10 +16,15 @@ import { DateTimeScalar } from './scalars';
 
 export const resolvers = [OrganizationResolver, PrincipalResolver, AgreementResolver, TransferLogResolver, PolicyResolver, PersonResolver, SalesResolver, SummaryResolver, RemediationResolver, RemediationProgressResolver, CorrectionResolver] as const;
 
-/** The schema as type-graphql builds it from the decorated classes, before shield. */
-export async function buildBareSchema(): Promise<GraphQLSchema> {
+/**
+ * The schema as type-graphql builds it from the decorated classes, before
+ * shield. `container` hands type-graphql the resolver instances, built with
+ * their services (container.ts); the SDL does not depend on it.
+ */
+export async function buildBareSchema(container: ContainerType): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [...resolvers],
+    container,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
     emitSchemaFile: false,
@@ -27,8 +32,8 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 }
 
 /** The served schema: the bare one with the shield permissions applied (a new schema object). */
-export async function buildServedSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildBareSchema(), permissions);
+export async function buildServedSchema(container: ContainerType): Promise<GraphQLSchema> {
+  return applyMiddleware(await buildBareSchema(container), permissions);
 }
 
 /** The SDL committed as schema/schema.graphql. */

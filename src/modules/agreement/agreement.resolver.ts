@@ -6,27 +6,30 @@ import { Organization } from '../organization/organization.type';
 import { ProposeAgreementInput } from './agreement.inputs';
 import { toAgreement } from './agreement.mapper';
 import { Agreement } from './agreement.type';
+import type { AgreementService } from './agreement.service';
 
 @Resolver(() => Agreement)
 export class AgreementResolver {
+  constructor(private readonly agreementService: AgreementService) {}
+
   @Query(() => [Agreement])
   async agreements(@Ctx() ctx: RequestContext): Promise<Agreement[]> {
-    return (await ctx.services.agreements.list(ctx)).map((a) => toAgreement(a, ctx.now));
+    return (await this.agreementService.list(ctx)).map((a) => toAgreement(a, ctx.now));
   }
 
   @Mutation(() => Agreement)
   async proposeAgreement(@Arg('input', () => ProposeAgreementInput) input: ProposeAgreementInput, @Ctx() ctx: RequestContext): Promise<Agreement> {
-    return toAgreement(await ctx.services.agreements.propose(ctx, input), ctx.now);
+    return toAgreement(await this.agreementService.propose(ctx, input), ctx.now);
   }
 
   @Mutation(() => Agreement)
   async signAgreement(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Agreement> {
-    return toAgreement(await ctx.services.agreements.sign(ctx, id), ctx.now);
+    return toAgreement(await this.agreementService.sign(ctx, id), ctx.now);
   }
 
   @Mutation(() => Agreement)
   async terminateAgreement(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: RequestContext): Promise<Agreement> {
-    return toAgreement(await ctx.services.agreements.terminate(ctx, id, reason), ctx.now);
+    return toAgreement(await this.agreementService.terminate(ctx, id, reason), ctx.now);
   }
 
   @FieldResolver(() => Organization)

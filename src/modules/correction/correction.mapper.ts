@@ -1,6 +1,6 @@
 import { maskIdNumber, maskPhone } from '../../domain/masking';
-import type { RequestContext } from '../../graphql/context';
-import { recordPiiDisclosure } from '../policy/pii-read.plugin';
+import type { PiiCipher } from '../person/pii';
+import type { PiiDisclosures } from '../policy/pii-disclosures';
 import { toPolicy } from '../policy/policy.mapper';
 import { EVIDENCE_METHODS, PERSON_ROLES, type CorrectionChangeEntity, type EvidenceMethod, type PersonRole } from './correction.entity';
 import type { CorrectionRecord } from './correction.service';
@@ -49,25 +49,27 @@ function sealedKind(field: string): 'idNumber' | 'phone' | null {
  * (contract README "Who may do what"): whole for the insurer, masked
  * (`110105********1234`, `138****5678`) for a partner without VIEW_FULL_PII,
  * and whole for a partner with it while the response's READ_PII entry
- * records the policy and the field path.
+ * records the policy and the field path. Opened with `pii`; each whole value
+ * shown is recorded in the request's `disclosures`.
  */
-export function toFieldChanges(ctx: RequestContext, correction: Correction): FieldChange[] {
+export function toFieldChanges(correction: Correction, pii: PiiCipher, disclosures: PiiDisclosures): FieldChange[] {
+  const open = (field: string, value: string | null, keyId: string | null) => reveal(correction, field, value, keyId, pii, disclosures);
   return correction.sealedChanges.map((row: CorrectionChangeEntity) =>
     Object.assign(new FieldChange(), {
       field: row.field,
-      before: reveal(ctx, correction, row.field, row.beforeValue, row.beforeKeyId),
-      after: reveal(ctx, correction, row.field, row.afterValue, row.afterKeyId),
+      before: open(row.field, row.beforeValue, row.beforeKeyId),
+      after: open(row.field, row.afterValue, row.afterKeyId),
     }),
   );
 }
 
-function reveal(ctx: RequestContext, correction: Correction, field: string, value: string | null, keyId: string | null): string | null {
+function reveal(correction: Correction, field: string, value: string | null, keyId: string | null, pii: PiiCipher, disclosures: PiiDisclosures): string | null {
   const kind = sealedKind(field);
   if (value === null || kind === null) return value;
-  const clear = ctx.services.pii.decryptNullable(value, keyId);
+  const clear = pii.decryptNullable(value, keyId);
   if (clear === null) return null;
   const { view } = correction;
   if (view.mode !== 'FULL') return kind === 'idNumber' ? maskIdNumber(clear) : maskPhone(clear);
-  if (view.disclosure) recordPiiDisclosure(ctx, { ...view.disclosure, policyNo: correction.policyNo }, field);
+  if (view.disclosure) disclosures.record({ ...view.disclosure, policyNo: correction.policyNo }, field);
   return clear;
 }

@@ -6,9 +6,13 @@ import { Organization } from '../organization/organization.type';
 import { CorrectionInput } from './correction.inputs';
 import { toCorrection, toFieldChanges } from './correction.mapper';
 import { Correction, FieldChange } from './correction.type';
+import type { CorrectionService } from './correction.service';
+import type { PiiCipher } from '../person/pii';
 
 @Resolver(() => Correction)
 export class CorrectionResolver {
+  constructor(private readonly correctionService: CorrectionService, private readonly pii: PiiCipher) {}
+
   @Mutation(() => Correction, { description: 'Corrects a policyholder, insured or beneficiary (and/or insuredRelationship) with the customer\'s evidence.' })
   async submitCorrection(
     @Arg('input', () => CorrectionInput) input: CorrectionInput,
@@ -19,12 +23,12 @@ export class CorrectionResolver {
     idempotencyKey: string | null | undefined,
     @Ctx() ctx: RequestContext,
   ): Promise<Correction> {
-    return toCorrection(await ctx.services.corrections.submit(ctx, input, idempotencyKey));
+    return toCorrection(await this.correctionService.submit(ctx, input, idempotencyKey));
   }
 
   @Query(() => [Correction], { description: 'The correction history of a policy the caller may see, newest first; empty otherwise.' })
   async corrections(@Arg('insurerCode', () => String) insurerCode: string, @Arg('policyNo', () => String) policyNo: string, @Ctx() ctx: RequestContext): Promise<Correction[]> {
-    return (await ctx.services.corrections.list(ctx, insurerCode, policyNo)).map(toCorrection);
+    return (await this.correctionService.list(ctx, insurerCode, policyNo)).map(toCorrection);
   }
 
   @FieldResolver(() => Organization)
@@ -36,6 +40,6 @@ export class CorrectionResolver {
 
   @FieldResolver(() => [FieldChange])
   changes(@Root() correction: Correction, @Ctx() ctx: RequestContext): FieldChange[] {
-    return toFieldChanges(ctx, correction);
+    return toFieldChanges(correction, this.pii, ctx.disclosures);
   }
 }

@@ -1,10 +1,10 @@
 import { isGender, isIdType, isRelationship } from '../../domain/enums';
 import { maskIdNumber, maskPhone } from '../../domain/masking';
-import type { RequestContext } from '../../graphql/context';
+import type { PiiCipher } from '../person/pii';
 import type { PersonEntity } from './person.entity';
 import { Beneficiary, Person, type PiiView } from './person.type';
 import type { PolicyBeneficiaryEntity } from './policy.entity';
-import { recordPiiDisclosure } from './pii-read.plugin';
+import type { PiiDisclosures } from './pii-disclosures';
 
 /**
  * The only path of a person to the wire, and the only code that opens the
@@ -37,21 +37,28 @@ export function toBeneficiary(row: PolicyBeneficiaryEntity, person: PersonEntity
   });
 }
 
-/** `Person.idNumber` as this caller may see it. */
-export function revealIdNumber(ctx: RequestContext, person: Person): string | null {
-  return reveal(ctx, person, person.sealed.idNumberEnc, 'idNumber', maskIdNumber);
+/** `Person.idNumber` as this caller may see it, opened with `pii`; a whole value shown is recorded in `disclosures`. */
+export function revealIdNumber(person: Person, pii: PiiCipher, disclosures: PiiDisclosures): string | null {
+  return reveal(person, person.sealed.idNumberEnc, 'idNumber', maskIdNumber, pii, disclosures);
 }
 
-/** `Person.phone` as this caller may see it. */
-export function revealPhone(ctx: RequestContext, person: Person): string | null {
-  return reveal(ctx, person, person.sealed.phoneEnc, 'phone', maskPhone);
+/** `Person.phone` as this caller may see it, opened with `pii`; a whole value shown is recorded in `disclosures`. */
+export function revealPhone(person: Person, pii: PiiCipher, disclosures: PiiDisclosures): string | null {
+  return reveal(person, person.sealed.phoneEnc, 'phone', maskPhone, pii, disclosures);
 }
 
-function reveal(ctx: RequestContext, person: Person, sealed: string | null, field: 'idNumber' | 'phone', mask: (clear: string) => string): string | null {
-  const clear = ctx.services.pii.decryptNullable(sealed, person.sealed.keyId);
+function reveal(
+  person: Person,
+  sealed: string | null,
+  field: 'idNumber' | 'phone',
+  mask: (clear: string) => string,
+  pii: PiiCipher,
+  disclosures: PiiDisclosures,
+): string | null {
+  const clear = pii.decryptNullable(sealed, person.sealed.keyId);
   if (clear === null) return null;
   const { view, path } = person.sealed;
   if (view.mode !== 'FULL') return mask(clear);
-  if (view.disclosure) recordPiiDisclosure(ctx, view.disclosure, `${path}.${field}`);
+  if (view.disclosure) disclosures.record(view.disclosure, `${path}.${field}`);
   return clear;
 }

@@ -8,12 +8,16 @@ import { Beneficiary, Person } from './person.type';
 import { PolicyFilter } from './policy.inputs';
 import { toPolicy, toPolicyConnection } from './policy.mapper';
 import { Policy, PolicyConnection } from './policy.type';
+import type { PiiCipher } from '../person/pii';
+import type { PolicyService } from './policy.service';
 
 @Resolver(() => Policy)
 export class PolicyResolver {
+  constructor(private readonly policyService: PolicyService) {}
+
   @Query(() => Policy, { nullable: true, description: 'A policy the caller may see; null otherwise (whether or not it exists).' })
   async policy(@Arg('insurerCode', () => String) insurerCode: string, @Arg('policyNo', () => String) policyNo: string, @Ctx() ctx: RequestContext): Promise<Policy | null> {
-    const found = await ctx.services.policies.findOne(ctx, insurerCode, policyNo);
+    const found = await this.policyService.findOne(ctx, insurerCode, policyNo);
     return found ? toPolicy(found.entity, found.view) : null;
   }
 
@@ -24,7 +28,7 @@ export class PolicyResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<PolicyConnection> {
-    return toPolicyConnection(await ctx.services.policies.list(ctx, { filter, first, after }));
+    return toPolicyConnection(await this.policyService.list(ctx, { filter, first, after }));
   }
 
   @Mutation(() => Policy)
@@ -34,7 +38,7 @@ export class PolicyResolver {
     @Arg('overrideReason', () => String, { nullable: true }) overrideReason: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Policy> {
-    const done = await ctx.services.policies.underwrite(ctx, insurerCode, policyNo, overrideReason);
+    const done = await this.policyService.underwrite(ctx, insurerCode, policyNo, overrideReason);
     return toPolicy(done.entity, done.view);
   }
 
@@ -80,13 +84,15 @@ export class PolicyResolver {
 
 @Resolver(() => Person)
 export class PersonResolver {
+  constructor(private readonly pii: PiiCipher) {}
+
   @FieldResolver(() => String, { nullable: true, description: 'Masked unless the caller may see full personal data.' })
   idNumber(@Root() person: Person, @Ctx() ctx: RequestContext): string | null {
-    return revealIdNumber(ctx, person);
+    return revealIdNumber(person, this.pii, ctx.disclosures);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Masked unless the caller may see full personal data.' })
   phone(@Root() person: Person, @Ctx() ctx: RequestContext): string | null {
-    return revealPhone(ctx, person);
+    return revealPhone(person, this.pii, ctx.disclosures);
   }
 }

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import type { PrincipalService } from './principal.service';
 import { NotFoundError } from '../../graphql/errors';
 import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
@@ -10,27 +11,29 @@ import { Principal, PrincipalWithKey } from './principal.type';
 
 @Resolver(() => Principal)
 export class PrincipalResolver {
+  constructor(private readonly principalService: PrincipalService) {}
+
   @Query(() => Principal)
   async me(@Ctx() ctx: RequestContext): Promise<Principal> {
-    const principal = await ctx.services.principals.findById(requireActor(ctx).principalId);
+    const principal = await this.principalService.findById(requireActor(ctx).principalId);
     if (!principal) throw new NotFoundError('Principal');
     return toPrincipal(principal);
   }
 
   @Mutation(() => PrincipalWithKey)
   async createPrincipal(@Arg('input', () => CreatePrincipalInput) input: CreatePrincipalInput, @Ctx() ctx: RequestContext): Promise<PrincipalWithKey> {
-    const { principal, apiKey } = await ctx.services.principals.create(ctx, input);
+    const { principal, apiKey } = await this.principalService.create(ctx, input);
     return Object.assign(new PrincipalWithKey(), { principal: toPrincipal(principal), apiKey });
   }
 
   @Mutation(() => Principal)
   async revokePrincipal(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Principal> {
-    return toPrincipal(await ctx.services.principals.revoke(ctx, id));
+    return toPrincipal(await this.principalService.revoke(ctx, id));
   }
 
   @Mutation(() => Principal)
   async signAttestation(@Ctx() ctx: RequestContext): Promise<Principal> {
-    return toPrincipal(await ctx.services.principals.signAttestation(ctx));
+    return toPrincipal(await this.principalService.signAttestation(ctx));
   }
 
   @FieldResolver(() => Organization)

@@ -6,9 +6,12 @@ import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { toRemediationCampaign } from './remediation.mapper';
 import { RemediationCampaign, RemediationProgress } from './remediation.type';
+import type { RemediationService } from './remediation.service';
 
 @Resolver(() => RemediationCampaign)
 export class RemediationResolver {
+  constructor(private readonly remediationService: RemediationService) {}
+
   @Mutation(() => RemediationCampaign, {
     description: 'Snapshots the insurer\'s long-term policies applied for before issuedBefore whose policyholder phone or address is missing, malformed, shared or a placeholder.',
   })
@@ -18,18 +21,18 @@ export class RemediationResolver {
     @Arg('deadline', () => DateScalar) deadline: string,
     @Ctx() ctx: RequestContext,
   ): Promise<RemediationCampaign> {
-    return toRemediationCampaign(await ctx.services.remediation.start(ctx, insurerCode, issuedBefore, deadline));
+    return toRemediationCampaign(await this.remediationService.start(ctx, insurerCode, issuedBefore, deadline));
   }
 
   @Query(() => RemediationCampaign, { nullable: true })
   async remediationCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RemediationCampaign | null> {
-    const view = await ctx.services.remediation.campaign(ctx, id);
+    const view = await this.remediationService.campaign(ctx, id);
     return view ? toRemediationCampaign(view) : null;
   }
 
   @Query(() => [RemediationCampaign], { description: 'An insurer\'s clean-up campaigns, newest first.' })
   async remediationCampaigns(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<RemediationCampaign[]> {
-    return (await ctx.services.remediation.campaigns(ctx, insurerCode)).map(toRemediationCampaign);
+    return (await this.remediationService.campaigns(ctx, insurerCode)).map(toRemediationCampaign);
   }
 
   @FieldResolver(() => Organization)

@@ -6,9 +6,13 @@ import { Organization } from '../organization/organization.type';
 import { RegisterSalesPersonInput, SalesRecordInput } from './sales.inputs';
 import { toSalesPerson, toSubmitSalesPayload } from './sales.mapper';
 import { SalesPerson, SubmitSalesPayload } from './sales.type';
+import type { SalesService } from './sales.service';
+import type { PiiCipher } from '../person/pii';
 
 @Resolver(() => SalesPerson)
 export class SalesResolver {
+  constructor(private readonly salesService: SalesService, private readonly pii: PiiCipher) {}
+
   @Mutation(() => SubmitSalesPayload, {
     description: 'A channel pushes up to 500 sold policies; each record is judged on its own (see SalesRecordResult). The same idempotencyKey replays the stored result.',
   })
@@ -18,12 +22,12 @@ export class SalesResolver {
     @Arg('records', () => [SalesRecordInput]) records: SalesRecordInput[],
     @Ctx() ctx: RequestContext,
   ): Promise<SubmitSalesPayload> {
-    return toSubmitSalesPayload(await ctx.services.sales.submit(ctx, insurerCode, idempotencyKey, records));
+    return toSubmitSalesPayload(await this.salesService.submit(ctx, insurerCode, idempotencyKey, records));
   }
 
   @Mutation(() => SalesPerson, { description: 'Registers (or re-registers) a channel\'s sales person code with a name and a phone (销售实名制).' })
   async registerSalesPerson(@Arg('input', () => RegisterSalesPersonInput) input: RegisterSalesPersonInput, @Ctx() ctx: RequestContext): Promise<SalesPerson> {
-    return toSalesPerson(await ctx.services.sales.registerSalesPerson(ctx, input), ctx.services.pii);
+    return toSalesPerson(await this.salesService.registerSalesPerson(ctx, input), this.pii);
   }
 
   @FieldResolver(() => Organization)

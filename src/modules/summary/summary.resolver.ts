@@ -6,11 +6,13 @@ import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { PolicyFilter } from '../policy/policy.inputs';
 import { toCommissionHold, toCompletenessBucket } from './summary.mapper';
-import type { SummaryDimension } from './summary.service';
+import type { SummaryDimension, SummaryService } from './summary.service';
 import { CommissionHold, CompletenessBucket, SummaryDimensionEnum } from './summary.type';
 
 @Resolver(() => CommissionHold)
 export class SummaryResolver {
+  constructor(private readonly summaryService: SummaryService) {}
+
   @Query(() => [CompletenessBucket])
   async completenessSummary(
     @Arg('insurerCode', () => String) insurerCode: string,
@@ -19,7 +21,7 @@ export class SummaryResolver {
     @Arg('to', () => DateScalar, { nullable: true }) to: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<CompletenessBucket[]> {
-    return (await ctx.services.summary.completenessSummary(ctx, insurerCode, groupBy, { from, to })).map(toCompletenessBucket);
+    return (await this.summaryService.completenessSummary(ctx, insurerCode, groupBy, { from, to })).map(toCompletenessBucket);
   }
 
   @Query(() => [CommissionHold], { description: 'Per channel, the policies whose commission is withheld now (INCOMPLETE or SUSPECT). Same visibility as completenessSummary.' })
@@ -28,7 +30,7 @@ export class SummaryResolver {
     @Arg('channelCode', () => String, { nullable: true }) channelCode: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<CommissionHold[]> {
-    return (await ctx.services.summary.commissionHolds(ctx, insurerCode, channelCode)).map(toCommissionHold);
+    return (await this.summaryService.commissionHolds(ctx, insurerCode, channelCode)).map(toCommissionHold);
   }
 
   @Query(() => String, { description: 'completenessSummary as CSV text with a header row (one missing:<path> column per missing field).' })
@@ -39,14 +41,14 @@ export class SummaryResolver {
     @Arg('to', () => DateScalar, { nullable: true }) to: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<string> {
-    return ctx.services.summary.exportCompletenessCsv(ctx, insurerCode, groupBy, { from, to });
+    return this.summaryService.exportCompletenessCsv(ctx, insurerCode, groupBy, { from, to });
   }
 
   @Query(() => String, {
     description: 'The policies the caller may list, matching the filter, as CSV (policyNo, insurer, channel, product, applicationDate, status, completeness, missing): no person data. At most 10000 rows.',
   })
   async exportPoliciesCsv(@Arg('filter', () => PolicyFilter, { nullable: true }) filter: PolicyFilter | null, @Ctx() ctx: RequestContext): Promise<string> {
-    return ctx.services.summary.exportPoliciesCsv(ctx, filter ?? {});
+    return this.summaryService.exportPoliciesCsv(ctx, filter ?? {});
   }
 
   @FieldResolver(() => Organization)
