@@ -1,86 +1,155 @@
 import 'reflect-metadata';
-import fs from 'node:fs';
+import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/data-source';
 import { bootstrap } from './db/bootstrap';
-import { resolveSecrets } from './db/secrets';
+import { checkDataKey, DataKeyMismatchError } from './db/key-registry';
+import { resolveSecrets, type Secrets } from './db/secrets';
 import { seedDemo, type DemoKey } from './cli/demo-seed';
-import { createLogger } from './logger';
-import { createServer } from './server';
+import { createLogger, type Logger } from './logger';
+import { createServer, type KexinServer } from './server';
 import { startCheckpointScheduler } from './modules/transfer-log/transfer-log.scheduler';
 
-/** Entry: loadConfig → openDatabase (migrations) → bootstrap (+ demo) → createServer → listen. */
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`kexin: configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const log = createLogger(config.logLevel);
-  const fresh = config.database.type === 'sqlite' && config.database.path !== ':memory:' && !fs.existsSync(config.database.path);
-  const secrets = resolveSecrets(config);
-  const db = await openDatabase(config.database, { migrate: config.migrate }).catch((error: unknown) => {
-    log.fatal({ err: redact(error) }, 'cannot open the database');
-    process.stderr.write(`kexin: cannot open the database: ${describe(error)}\n`);
-    process.exit(1);
-  });
-  const server = await createServer({ config, db, log, secrets });
-  const { generatedToken } = await bootstrap(server.services, config.adminToken);
-  const demo = config.demo ?? (fresh && config.database.type === 'sqlite' && config.database.isDefault);
-  const demoKeys = demo ? await seedDemo(server.services) : null;
-  const port = await server.listen(config.port);
-  // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
-  const stopCheckpoints = startCheckpointScheduler(server.services, log);
-  log.info({ port, database: config.database.type, keyFile: secrets.keyFile }, 'kexin listening');
-  printWelcome(port, generatedToken, demoKeys, demo && !demoKeys);
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing requests in flight');
-    const timer = setTimeout(() => {
-      log.error('shutdown did not finish within 15 s: exiting anyway');
-      process.exit(1);
-    }, 15_000).unref();
-    try {
-      await stopCheckpoints();
-      await server.stop();
-      await db.destroy();
-    } finally {
-      clearTimeout(timer);
-      process.exit(0);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+/** What has been started so far, so that a signal at any point of the start stops exactly that. */
+interface Running {
+  stopping: boolean;
+  db: DataSource | null;
+  server: KexinServer | null;
+  stopCheckpoints: (() => Promise<void>) | null;
 }
 
-function printWelcome(port: number, adminToken: string | null, demoKeys: DemoKey[] | null, demoAlreadyThere: boolean): void {
-  const lines: string[] = [];
-  if (adminToken) {
-    lines.push('', 'Bootstrap admin token (EXCHANGE ADMIN). It is shown ONCE; keep it:', `  ${adminToken}`);
+/** Time beyond the grace period for the scheduler and the database to close before the process gives up. */
+const CLOSE_MARGIN_MS = 10_000;
+
+/**
+ * Entry: loadConfig → signal handlers → openDatabase (migrations) → check the
+ * data key → createServer → listen → bootstrap (+ demo, printed) → scheduler.
+ * Everything that can refuse the start runs before listening; what must be
+ * printed once is created only after it (issue 8, item 10).
+ */
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger(config.logLevel);
+  const running: Running = { stopping: false, db: null, server: null, stopCheckpoints: null };
+  let startup: Promise<void> = Promise.resolve();
+  // Installed before anything starts: a SIGTERM during the start waits for it, then stops what it started.
+  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal, config, log, running, startup);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  startup = start(config, log, running);
+  try {
+    await startup;
+  } catch (error) {
+    if (running.stopping) return; // shutdown() reports and exits
+    process.stderr.write(`kexin: failed to start: ${describe(error)}\n`);
+    process.exit(1);
   }
-  if (demoKeys) {
-    lines.push('', 'Demo principals (keys shown ONCE):');
-    for (const k of demoKeys) lines.push(`  ${k.organization.padEnd(15)} ${k.principal.padEnd(24)} ${k.roles.join(',').padEnd(12)} ${k.apiKey}`);
-    const sample = demoKeys.find((k) => k.organization === 'DEMO_BANK' && k.roles.includes('SALES')) ?? demoKeys[0]!;
-    lines.push(
-      '',
-      'Try:',
-      `  curl -s http://localhost:${port}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${sample.apiKey}' \\`,
-      `    -d '{"query":"{ me { name roles organization { code kind } } }"}'`,
-    );
-  } else if (demoAlreadyThere) {
-    lines.push('', 'Demo data is already present; its keys were printed when it was created.');
+}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`kexin: configuration error:\n  ${error.message.split('\n').join('\n  ')}\n`);
+    process.exit(2);
   }
-  if (lines.length) process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+async function start(config: Config, log: Logger, running: Running): Promise<void> {
+  const secrets = resolveSecrets(config);
+  warnWithoutSigningKey(config, secrets, log);
+  const db = await openDatabase(config.database, { migrate: config.migrate }).catch((error: unknown) => {
+    log.fatal({ err: redact(error) }, 'cannot open the database');
+    return fail(`cannot open the database: ${describe(error)}`);
+  });
+  running.db = db;
+  const server = await createServer({ config, db, log, secrets });
+  running.server = server;
+  await checkDataKey(db, server.services.pii).catch((error: unknown) => {
+    if (error instanceof DataKeyMismatchError) return fail(error.message);
+    throw error;
+  });
+  if (running.stopping) return;
+  const port = await server.listen(config.port).catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'EADDRINUSE') return fail(`port ${config.port} is already in use: stop the other server or set PORT`);
+    throw error;
+  });
+
+  const { generatedToken, created } = await bootstrap(server.services, config.adminToken);
+  if (generatedToken) print(['Bootstrap admin token (EXCHANGE ADMIN). It is shown ONCE; keep it:', `  ${generatedToken}`]);
+  const demo = config.demo ?? (created && config.database.type === 'sqlite' && config.database.isDefault);
+  const demoKeys = demo ? await seedDemo(server.services, { onKeys: (keys) => print(demoKeyLines(port, keys)) }) : null;
+  if (demo && !demoKeys) print(['Demo data is already present; its keys were printed when it was created.']);
+  if (running.stopping) return;
+  // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
+  running.stopCheckpoints = startCheckpointScheduler(server.services, log);
+  log.info({ port, database: config.database.type, keyFile: secrets.keyFile, shutdownGraceMs: config.shutdownGraceMs }, 'kexin listening');
+}
+
+/**
+ * SIGTERM/SIGINT (issue 8, item 8): stop accepting, answer every accepted
+ * request within the grace period, then stop the checkpoint scheduler and
+ * close the database, in that order, so no handler runs against a closed
+ * database. Exits 0 when everything accepted was answered, 1 otherwise.
+ */
+async function shutdown(signal: NodeJS.Signals, config: Config, log: Logger, running: Running, startup: Promise<void>): Promise<void> {
+  if (running.stopping) return;
+  running.stopping = true;
+  log.info({ signal, inFlight: running.server?.inFlight() ?? 0, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, finishing requests in flight');
+  setTimeout(() => {
+    log.error('shutdown did not finish in time: exiting anyway');
+    process.exit(1);
+  }, config.shutdownGraceMs + CLOSE_MARGIN_MS).unref();
+  let code = 0;
+  try {
+    await startup.catch(() => undefined);
+    const result = await running.server?.stop(config.shutdownGraceMs);
+    if (result && !result.drained) {
+      log.error({ unfinished: result.unfinished, graceMs: config.shutdownGraceMs }, 'grace period over: requests still in flight were cut');
+      code = 1;
+    }
+    await running.stopCheckpoints?.();
+    if (running.db?.isInitialized) await running.db.destroy();
+    log.info({ signal }, 'kexin stopped');
+  } catch (error) {
+    log.error({ err: redact(error) }, 'shutdown failed');
+    code = 1;
+  }
+  process.exit(code);
+}
+
+/** Checkpoints are only as trustworthy as their key: say loudly when it is not one the operator keeps. */
+function warnWithoutSigningKey(config: Config, secrets: Secrets, log: Logger): void {
+  if (!config.production || config.signingKey) return;
+  const where = secrets.keyFile ? `kept in ${secrets.keyFile} beside the database` : 'generated for this process only';
+  const message = `KEXIN_SIGNING_KEY is not set: transfer-log checkpoints are signed with a key ${where}. Set it (openssl genpkey -algorithm ed25519) so receipts are signed by a key kept outside the database.`;
+  log.warn(message);
+  process.stderr.write(`kexin: WARNING: ${message}\n`);
+}
+
+function demoKeyLines(port: number, demoKeys: DemoKey[]): string[] {
+  const lines = ['Demo principals (keys shown ONCE):'];
+  for (const k of demoKeys) lines.push(`  ${k.organization.padEnd(15)} ${k.principal.padEnd(24)} ${k.roles.join(',').padEnd(12)} ${k.apiKey}`);
+  const sample = demoKeys.find((k) => k.organization === 'DEMO_BANK' && k.roles.includes('SALES')) ?? demoKeys[0]!;
+  lines.push(
+    '',
+    'Try:',
+    `  curl -s http://localhost:${port}/graphql -H 'content-type: application/json' \\`,
+    `    -H 'authorization: Bearer ${sample.apiKey}' \\`,
+    `    -d '{"query":"{ me { name roles organization { code kind } } }"}'`,
+  );
+  return lines;
+}
+
+function print(lines: string[]): void {
+  process.stdout.write(['', ...lines].join('\n') + '\n\n');
+}
+
+/** A refusal to start: one clear line on stderr, exit 1. */
+function fail(message: string): never {
+  process.stderr.write(`kexin: ${message}\n`);
+  process.exit(1);
 }
 
 /** Driver errors can carry SQL and values: log only their code and message. */

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
@@ -19,6 +18,7 @@ import { buildServedSchema } from './graphql/schema';
 import { piiReadLogPlugin } from './modules/policy/pii-read.plugin';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
+import { drainable, type DrainResult } from './http-drain';
 
 export interface KexinServer {
   apollo: ApolloServer<RequestContext>;
@@ -28,7 +28,14 @@ export interface KexinServer {
   /** Builds the context a request with this bearer token would get (tests use it with executeOperation). */
   contextFor(token: string | null): Promise<RequestContext>;
   listen(port: number, host?: string): Promise<number>;
-  stop(): Promise<void>;
+  /** Requests accepted and not yet answered. */
+  inFlight(): number;
+  /**
+   * Stops accepting, answers every accepted request (bounded by `graceMs`,
+   * default `config.shutdownGraceMs`), then stops Apollo. The database is
+   * the caller's to close afterwards.
+   */
+  stop(graceMs?: number): Promise<DrainResult>;
 }
 
 /** Apollo on a plain node:http server: POST/GET /graphql and GET /health. Used by main and by the tests. */
@@ -36,6 +43,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
   const services = createServices(db, config, log, secrets);
   const schema = await buildServedSchema(createResolverContainer(services));
   const httpServer = http.createServer();
+  const drain = drainable(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
@@ -46,10 +54,9 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     // Second layer for documents that do not come through handle() (executeOperation); handle() counts first.
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
-    // main.ts owns SIGTERM/SIGINT: it stops the scheduler, drains HTTP, then closes the database.
+    // main.ts owns SIGTERM/SIGINT: stop() drains HTTP (src/http-drain.ts), then main stops the scheduler and closes the database.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
       piiReadLogPlugin({ db, transferLog: services.transferLog, log }),
@@ -154,9 +161,11 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
           resolve(typeof address === 'object' && address ? address.port : port);
         });
       }),
-    stop: async () => {
+    inFlight: () => drain.inFlight(),
+    stop: async (graceMs = config.shutdownGraceMs) => {
+      const result = await drain.stop(graceMs);
       await apollo.stop();
-      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      return result;
     },
   };
 }

@@ -60,9 +60,11 @@ export interface DemoKey {
  * Seeds the demo parties and their principals (sales and service staff have
  * signed the attestation, so they can act at once) and the ACTIVE agreements
  * of DEMO_LIFE with its bank and its broker ({@link DEMO_AGREEMENTS}). Returns the keys to print
- * once; returns null when the demo data is already there.
+ * once; returns null when the demo data is already there. `onKeys` gets the
+ * keys as soon as the parties are committed, before the demo policies: only
+ * hashes are stored, so a failure later must not lose them unprinted.
  */
-export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
+export async function seedDemo(services: Services, options: { onKeys?: (keys: DemoKey[]) => void } = {}): Promise<DemoKey[] | null> {
   const keys = await inTransaction(services.db, async (em) => {
     if (await services.organizations.findByCode(DEMO_ORGANIZATIONS[0]!.code, em)) return null;
     const keys: DemoKey[] = [];
@@ -92,7 +94,10 @@ export async function seedDemo(services: Services): Promise<DemoKey[] | null> {
     return keys;
   });
   // The demo book of policies, through the submitSales service path (after the parties' transaction committed).
-  if (keys) await seedDemoPolicies(services);
+  if (keys) {
+    options.onKeys?.(keys);
+    await seedDemoPolicies(services);
+  }
   return keys;
 }
 

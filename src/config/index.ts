@@ -4,9 +4,15 @@
  *
  * Variables (see .env.example and the contract's "Running" table):
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
- * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES, NODE_ENV, LOG_LEVEL.
+ * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
+ * KEXIN_SHUTDOWN_GRACE_MS, NODE_ENV, LOG_LEVEL.
+ *
+ * Every variable is checked by one zod schema; a bad start names every
+ * wrong variable, what it must be and what it got (never a secret's value).
  */
 import path from 'node:path';
+import { z } from 'zod';
+import { parsePrivateKey } from '../modules/transfer-log/transfer-log.checkpoint';
 
 export type DatabaseConfig =
   | { readonly type: 'mysql'; readonly url: string; readonly database: string }
@@ -23,12 +29,14 @@ export interface Config {
   readonly demo: boolean | null;
   /** 32-byte AES key for ID numbers and phones at rest; required with MySQL. */
   readonly dataKey: Buffer | null;
-  /** Ed25519 private key (PKCS#8 PEM or base64 DER) that signs transfer-log checkpoints. */
+  /** Ed25519 private key (PKCS#8 PEM or base64 DER) that signs transfer-log checkpoints; checked to parse. */
   readonly signingKey: string | null;
-  /** Largest request body read, in bytes; a bigger one answers 413 (a full 500-record batch is under 1 MB). */
+  /** Largest request body read, in bytes (HTTP 413 beyond). */
   readonly maxBodyBytes: number;
+  /** How long a SIGTERM waits for accepted requests to be answered before cutting them. */
+  readonly shutdownGraceMs: number;
   readonly production: boolean;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -39,8 +47,97 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_SQLITE_PATH = './data/kexin.sqlite';
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 type Env = Record<string, string | undefined>;
+
+/** Unset and blank mean the same: the default. */
+const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined), z.string().optional());
+
+function got(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function wholeNumber(name: string, min: number, max: number, fallback: number, unit = '') {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}${unit}, got ${got(value)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+function flag(name: string) {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    const v = value.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: `${name} must be true or false (or 1/0), got ${got(value)}` });
+    return z.NEVER;
+  });
+}
+
+const envSchema = z.object({
+  PORT: wholeNumber('PORT', 0, 65535, 4000),
+  DATABASE_URL: optionalText.transform((value, ctx) => {
+    try {
+      return parseDatabaseUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  KEXIN_MIGRATE: flag('KEXIN_MIGRATE'),
+  KEXIN_DEMO: flag('KEXIN_DEMO'),
+  KEXIN_ADMIN_TOKEN: optionalText.transform((value, ctx) => {
+    if (value !== undefined && value.length < 24) {
+      ctx.addIssue({ code: 'custom', message: 'KEXIN_ADMIN_TOKEN must be at least 24 characters long (openssl rand -hex 24)' });
+      return z.NEVER;
+    }
+    return value ?? null;
+  }),
+  KEXIN_DATA_KEY: optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    const key = Buffer.from(value, 'base64');
+    if (key.length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'KEXIN_DATA_KEY must be 32 bytes encoded as base64 (`openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return key;
+  }),
+  KEXIN_SIGNING_KEY: optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    try {
+      parsePrivateKey(value);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'KEXIN_SIGNING_KEY must be an Ed25519 private key, PKCS#8 PEM (`openssl genpkey -algorithm ed25519`) or its DER in base64',
+      });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  KEXIN_MAX_BODY_BYTES: wholeNumber('KEXIN_MAX_BODY_BYTES', 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_BODY_BYTES, ' (bytes)'),
+  KEXIN_SHUTDOWN_GRACE_MS: wholeNumber('KEXIN_SHUTDOWN_GRACE_MS', 1, 3_600_000, DEFAULT_SHUTDOWN_GRACE_MS, ' (milliseconds)'),
+  NODE_ENV: optionalText,
+  LOG_LEVEL: optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    const level = LOG_LEVELS.find((l) => l === value.toLowerCase());
+    if (!level) {
+      ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${got(value)}` });
+      return z.NEVER;
+    }
+    return level;
+  }),
+});
 
 export interface LoadConfigOptions {
   /**
@@ -51,81 +148,32 @@ export interface LoadConfigOptions {
   readonly requireDataKey?: boolean;
 }
 
-/** Reads and validates the environment; throws {@link ConfigError} naming the problem. */
+/** Reads and validates the environment; throws {@link ConfigError} naming every problem, one per line. */
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
-  const config: Config = {
-    port: parsePort(env.PORT),
-    database: parseDatabaseUrl(env.DATABASE_URL),
-    migrate: parseBoolean('KEXIN_MIGRATE', env.KEXIN_MIGRATE) ?? true,
-    adminToken: parseAdminToken(env.KEXIN_ADMIN_TOKEN),
-    demo: parseBoolean('KEXIN_DEMO', env.KEXIN_DEMO),
-    dataKey: parseDataKey(env.KEXIN_DATA_KEY),
-    signingKey: blankToNull(env.KEXIN_SIGNING_KEY),
-    maxBodyBytes: parseMaxBodyBytes(env.KEXIN_MAX_BODY_BYTES),
-    production: env.NODE_ENV === 'production',
-    logLevel: blankToNull(env.LOG_LEVEL) ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
-  };
-  if (config.database.type === 'mysql' && !config.dataKey && options.requireDataKey !== false) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('\n'));
+  const e = parsed.data;
+  if (e.DATABASE_URL.type === 'mysql' && !e.KEXIN_DATA_KEY && options.requireDataKey !== false) {
     throw new ConfigError('KEXIN_DATA_KEY is required with a MySQL DATABASE_URL (32 bytes, base64: `openssl rand -base64 32`)');
   }
-  return Object.freeze(config);
-}
-
-function blankToNull(value: string | undefined): string | null {
-  return value === undefined || value.trim() === '' ? null : value.trim();
-}
-
-function parsePort(raw: string | undefined): number {
-  const value = blankToNull(raw);
-  if (value === null) return 4000;
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${value}"`);
-  }
-  return port;
-}
-
-export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
-
-function parseMaxBodyBytes(raw: string | undefined): number {
-  const value = blankToNull(raw);
-  if (value === null) return DEFAULT_MAX_BODY_BYTES;
-  const bytes = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new ConfigError(`KEXIN_MAX_BODY_BYTES must be a positive whole number of bytes, got "${value}"`);
-  }
-  return bytes;
-}
-
-function parseBoolean(name: string, raw: string | undefined): boolean | null {
-  const value = blankToNull(raw)?.toLowerCase();
-  if (value === undefined || value === null) return null;
-  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-  if (['0', 'false', 'no', 'off'].includes(value)) return false;
-  throw new ConfigError(`${name} must be true or false (or 1/0), got "${raw}"`);
-}
-
-function parseAdminToken(raw: string | undefined): string | null {
-  const value = blankToNull(raw);
-  if (value !== null && value.length < 24) {
-    throw new ConfigError('KEXIN_ADMIN_TOKEN must be at least 24 characters long');
-  }
-  return value;
-}
-
-function parseDataKey(raw: string | undefined): Buffer | null {
-  const value = blankToNull(raw);
-  if (value === null) return null;
-  const key = Buffer.from(value, 'base64');
-  if (key.length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
-    throw new ConfigError('KEXIN_DATA_KEY must be 32 bytes encoded as base64 (`openssl rand -base64 32`)');
-  }
-  return key;
+  return Object.freeze({
+    port: e.PORT,
+    database: e.DATABASE_URL,
+    migrate: e.KEXIN_MIGRATE ?? true,
+    adminToken: e.KEXIN_ADMIN_TOKEN,
+    demo: e.KEXIN_DEMO,
+    dataKey: e.KEXIN_DATA_KEY,
+    signingKey: e.KEXIN_SIGNING_KEY,
+    maxBodyBytes: e.KEXIN_MAX_BODY_BYTES,
+    shutdownGraceMs: e.KEXIN_SHUTDOWN_GRACE_MS,
+    production: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+  });
 }
 
 /** `mysql://user:pass@host:3306/db`, `sqlite:PATH`, or unset for the embedded default. */
 export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
-  const value = blankToNull(raw);
+  const value = raw === undefined || raw.trim() === '' ? null : raw.trim();
   if (value === null) return { type: 'sqlite', path: DEFAULT_SQLITE_PATH, isDefault: true };
   if (value.startsWith('sqlite:')) {
     const file = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');

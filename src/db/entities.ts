@@ -1,3 +1,4 @@
+import { ExchangeKeyEntity } from './key-registry';
 import { AgreementEntity } from '../modules/agreement/agreement.entity';
 import { CorrectionChangeEntity, CorrectionEntity } from '../modules/correction/correction.entity';
 import { OrganizationEntity } from '../modules/organization/organization.entity';
@@ -9,4 +10,4 @@ import { SalesBatchEntity, SalesPersonEntity } from '../modules/sales/sales.enti
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from '../modules/transfer-log/transfer-log.entity';
 
 /** Every TypeORM entity, listed explicitly (no globs: the same list in src and dist). */
-export const entities = [OrganizationEntity, PrincipalEntity, AgreementEntity, TransferLogEntryEntity, TransferLogPolicyEntity, TransferLogHeadEntity, TransferLogCheckpointEntity, PersonEntity, PolicyEntity, PolicyBeneficiaryEntity, PolicyMissingFieldEntity, SalesPersonEntity, SalesBatchEntity, RemediationCampaignEntity, RemediationItemEntity, CorrectionEntity, CorrectionChangeEntity];
+export const entities = [OrganizationEntity, PrincipalEntity, AgreementEntity, TransferLogEntryEntity, TransferLogPolicyEntity, TransferLogHeadEntity, TransferLogCheckpointEntity, PersonEntity, PolicyEntity, PolicyBeneficiaryEntity, PolicyMissingFieldEntity, SalesPersonEntity, SalesBatchEntity, RemediationCampaignEntity, RemediationItemEntity, CorrectionEntity, CorrectionChangeEntity, ExchangeKeyEntity];

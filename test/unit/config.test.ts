@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../../src/config';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
@@ -44,4 +45,43 @@ describe('config', () => {
     expect(() => loadConfig({ KEXIN_ADMIN_TOKEN: 'short' })).toThrow(/at least 24/);
     expect(loadConfig({ NODE_ENV: 'production' }).production).toBe(true);
   });
+
+  it('names the allowed log levels for a bad LOG_LEVEL', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+  });
+
+  it('parses KEXIN_SIGNING_KEY at start: a clear error for anything but an Ed25519 private key, never the key itself', () => {
+    for (const bad of ['notapem', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', rsaKey()]) {
+      let error: unknown;
+      try {
+        loadConfig({ KEXIN_SIGNING_KEY: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^KEXIN_SIGNING_KEY must be an Ed25519 private key, PKCS#8 PEM/);
+      expect((error as Error).message).not.toContain(bad.slice(0, 12));
+    }
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(loadConfig({ KEXIN_SIGNING_KEY: pem }).signingKey).toBe(pem.trim());
+  });
+
+  it('reads the body limit and the shutdown grace period, positive whole numbers with defaults', () => {
+    expect(loadConfig({})).toMatchObject({ maxBodyBytes: 2 * 1024 * 1024, shutdownGraceMs: 10_000 });
+    expect(loadConfig({ KEXIN_MAX_BODY_BYTES: '1000', KEXIN_SHUTDOWN_GRACE_MS: '2500' })).toMatchObject({ maxBodyBytes: 1000, shutdownGraceMs: 2500 });
+    for (const bad of ['0', '-1', '1.5', '2MB']) {
+      expect(() => loadConfig({ KEXIN_MAX_BODY_BYTES: bad })).toThrow(/^KEXIN_MAX_BODY_BYTES must be a whole number from 1/);
+      expect(() => loadConfig({ KEXIN_SHUTDOWN_GRACE_MS: bad })).toThrow(/^KEXIN_SHUTDOWN_GRACE_MS must be a whole number from 1/);
+    }
+  });
+
+  it('lists every wrong variable at once, one per line', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', KEXIN_DEMO: 'maybe' })).toThrow(/^PORT .*\nKEXIN_DEMO .*\nLOG_LEVEL .*$/);
+  });
 });
+
+function rsaKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}

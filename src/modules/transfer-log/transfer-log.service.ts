@@ -5,6 +5,7 @@ import type { RequestContext } from '../../graphql/context';
 import { AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
 import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
+import { isKnownKey, registerKey } from '../../db/key-registry';
 import { pageSize } from '../../graphql/pagination';
 import { ChainVerifier, entryHash, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import { OrganizationEntity } from '../organization/organization.entity';
@@ -129,6 +130,7 @@ function isSqliteManager(em: EntityManager): boolean {
  */
 export class TransferLogService {
   private exchangeIdCache: string | null = null;
+  private signingKeyRegistered = false;
   readonly signer: CheckpointSigner;
 
   constructor(
@@ -337,8 +339,8 @@ export class TransferLogService {
    * Streams a chain in pages of {@link SCAN_PAGE_SIZE} by seq (constant
    * memory) and recomputes every hash, prevHash link and seq; checks the
    * policy-number index rows of each entry and the head row; then checks a
-   * checkpoint: the one given, else the latest stored one signed with the
-   * current key. A chain alone cannot show that its newest entries were
+   * checkpoint: the one given, else the latest stored one signed with a key
+   * the exchange has used (see {@link isTrustedKey}). A chain alone cannot show that its newest entries were
    * deleted and the head rewritten: the checkpoint can (its seq must exist
    * with its headHash, and its signature must verify with the exchange's key).
    * Entries appended after the head was read are not examined.
@@ -383,7 +385,7 @@ export class TransferLogService {
     }
 
     if (claim) {
-      const problem = this.checkClaim(chain, claim, checkpointHashAtSeq);
+      const problem = await this.checkClaim(chain, claim, checkpointHashAtSeq);
       result.checkpointValid = problem === null;
       if (problem && result.valid) {
         if (problem === 'CHECKPOINT_NOT_EXTENDED') fail(problem, Math.min(claim.seq, scan.lastSeq + 1));
@@ -394,9 +396,9 @@ export class TransferLogService {
   }
 
   /** Whether `claim` is a genuine checkpoint of `chain` that the chain extends (null) or why not. */
-  private checkClaim(chain: Pick<OrganizationEntity, 'id' | 'code'>, claim: CheckpointClaim, hashAtSeq: string | null): VerificationReason | null {
+  private async checkClaim(chain: Pick<OrganizationEntity, 'id' | 'code'>, claim: CheckpointClaim, hashAtSeq: string | null): Promise<VerificationReason | null> {
     if (claim.insurerCode.trim().toUpperCase() !== chain.code) return 'CHECKPOINT_INSURER';
-    if (!this.signer.isCurrentKey(claim.publicKey)) return 'CHECKPOINT_KEY';
+    if (!(await this.isTrustedKey(claim.publicKey))) return 'CHECKPOINT_KEY';
     if (!this.signer.verify(chain.id, claim)) return 'CHECKPOINT_SIGNATURE';
     if (hashAtSeq === null || hashAtSeq !== claim.headHash) return 'CHECKPOINT_NOT_EXTENDED';
     return null;
@@ -531,6 +533,7 @@ export class TransferLogService {
       this.log.error({ insurerId: chain.id, seq: headSeq }, 'transfer log does not verify: checkpoint refused');
       throw new AppError('INTERNAL_SERVER_ERROR', 'The transfer log does not verify, so no checkpoint was signed: run verifyTransferLog');
     }
+    await this.registerSigningKey();
     const signedAt = new Date();
     const claim = this.signer.sign(chain.id, { insurerCode: chain.code, seq: headSeq, headHash, signedAt });
     const row = this.db.getRepository(TransferLogCheckpointEntity).create({ id: newId(), insurerId: chain.id, ...claim });
@@ -568,15 +571,39 @@ export class TransferLogService {
     return { signed, failed };
   }
 
-  /** The newest stored checkpoint of a chain signed with the current key whose signature still verifies. */
+  /**
+   * The newest stored checkpoint of a chain signed with a trusted key whose
+   * signature still verifies: checkpoints signed before a restart with
+   * another key (MySQL without KEXIN_SIGNING_KEY, a rotated key, another
+   * server) keep verifying with the key that signed them.
+   */
   private async latestTrustedCheckpoint(chainId: string): Promise<TransferLogCheckpointEntity | null> {
-    const rows = await this.db.getRepository(TransferLogCheckpointEntity).find({
-      where: { insurerId: chainId, publicKey: this.signer.publicKey },
-      order: { seq: 'DESC', signedAt: 'DESC', id: 'DESC' },
-      take: 1,
-    });
-    const row = rows[0];
+    const row = await this.db
+      .getRepository(TransferLogCheckpointEntity)
+      .createQueryBuilder('c')
+      .where('c.insurer_id = :chainId', { chainId })
+      .andWhere("(c.public_key = :current OR c.public_key IN (SELECT k.key_id FROM exchange_key k WHERE k.purpose = 'CHECKPOINT'))", {
+        current: this.signer.publicKey,
+      })
+      .orderBy('c.seq', 'DESC')
+      .addOrderBy('c.signed_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(1)
+      .getOne();
     return row && this.signer.verify(chainId, this.claimOf(row)) ? row : null;
+  }
+
+  /** The current signing key, or one the exchange signed checkpoints with before (recorded in `exchange_key`). */
+  private async isTrustedKey(publicKey: string): Promise<boolean> {
+    const key = publicKey.replace(/\s+/g, '');
+    return this.signer.isCurrentKey(key) || (await isKnownKey(this.db, 'CHECKPOINT', key));
+  }
+
+  /** Records the current public key before its first signature, so the checkpoint verifies after the key changes. */
+  private async registerSigningKey(): Promise<void> {
+    if (this.signingKeyRegistered) return;
+    await registerKey(this.db, 'CHECKPOINT', this.signer.publicKey);
+    this.signingKeyRegistered = true;
   }
 
   private claimOf(row: TransferLogCheckpointEntity): CheckpointClaim {
