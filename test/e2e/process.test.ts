@@ -255,6 +255,9 @@ describe(`the server process (${TEST_DB})`, () => {
     await Promise.all(requests.map((r) => r.accepted));
     const signalledAt = Date.now();
     proc.child.kill('SIGTERM');
+    // The rest of its head only once the drain has surely begun (a longer wait only delays the answer).
+    await waitFor(() => /shutting down/.test(proc.output()), 'the shutdown to begin');
+    await new Promise((resolve) => setTimeout(resolve, 200));
     slow.write(`Authorization: Bearer ${sales}\r\nContent-Length: ${Buffer.byteLength(slowBody)}\r\n\r\n${slowBody}`);
     const answers = await Promise.allSettled(requests.map((r) => r.answer));
     await slowClosed;
