@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { hasRole, isKind, type Actor } from '../../auth/actor';
+import type { Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
+import { isPartner } from '../agreement/agreement.access';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { normalizeCode, type OrganizationService } from '../organization/organization.service';
@@ -14,6 +15,7 @@ import { requireActor } from '../principal/principal.service';
 import { normalizePolicyNo } from '../sales/sales.validation';
 import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
+import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness, suspectCodes } from './stored-completeness';
@@ -50,25 +52,6 @@ export const POLICY_CURSOR = 'pol';
 /** `channelCode` naming the policies sold without a channel. */
 export const DIRECT_CHANNEL = DIRECT_CHANNEL_CODE;
 export const MAX_OVERRIDE_REASON = 500;
-
-/**
- * The rows a caller may read, as SQL scoping (contract "Who may do what":
- * policy, policies): the insurer's principals read their insurer's book; a
- * partner reads only what it distributed (`channel_id` = its organization)
- * of insurers whose ACTIVE agreement grants it READ_POLICIES. Null: nothing.
- */
-interface ReadScope {
-  insurerIds: string[];
-  /** A partner's own organization: only policies it sold. */
-  channelId: string | null;
-}
-
-const FULL: PiiView = Object.freeze({ mode: 'FULL', disclosure: null }) as PiiView;
-const MASKED: PiiView = Object.freeze({ mode: 'MASKED', disclosure: null }) as PiiView;
-
-function isPartner(actor: Actor): boolean {
-  return isKind(actor, 'BROKER', 'BANK_CHANNEL');
-}
 
 function isSqlite(em: EntityManager): boolean {
   return em.connection.options.type === 'better-sqlite3';
@@ -130,29 +113,25 @@ export class PolicyService {
     };
   }
 
-  /** The caller's read scope, narrowed to `insurerCode` when given (null when that insurer is not readable). */
-  private async readScope(ctx: RequestContext, insurerCode: string | null): Promise<ReadScope | null> {
+  /** The caller's read scope ({@link policyReadScope}), narrowed to `insurerCode` when given (null when that insurer is not readable). */
+  private async readScope(ctx: RequestContext, insurerCode: string | null): Promise<PolicyReadScope | null> {
     const actor = requireActor(ctx);
     let named: OrganizationEntity | null = null;
     if (insurerCode !== null) {
       named = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));
       if (!named || named.kind !== 'INSURER') return null;
     }
-    if (isKind(actor, 'INSURER')) {
-      if (named && named.id !== actor.organizationId) return null;
-      return { insurerIds: [actor.organizationId], channelId: null };
-    }
-    if (!isPartner(actor)) return null; // EXCHANGE, REGULATOR: no policies, no person fields
-    if (named) {
-      const grant = await this.grants.of(ctx, actor.organizationId, named.id);
-      return grant.scopes.has('READ_POLICIES') ? { insurerIds: [named.id], channelId: actor.organizationId } : null;
-    }
-    const granting = await this.grants.insurersGranting(ctx, actor.organizationId, 'READ_POLICIES');
-    if (granting.length === 0) return null;
-    return { insurerIds: granting.map((g) => g.insurerId), channelId: actor.organizationId };
+    const readable = isPartner(actor) ? await this.partnerReadable(ctx, actor, named) : [];
+    return policyReadScope(actor, named, readable);
   }
 
-  private scoped(em: EntityManager, scope: ReadScope): SelectQueryBuilder<PolicyEntity> {
+  /** The insurers (of `named` only, when given) whose ACTIVE agreement grants this partner READ_POLICIES. */
+  private async partnerReadable(ctx: RequestContext, actor: Actor, named: OrganizationEntity | null): Promise<string[]> {
+    if (named) return (await this.grants.of(ctx, actor.organizationId, named.id)).scopes.has(READ_POLICIES) ? [named.id] : [];
+    return (await this.grants.insurersGranting(ctx, actor.organizationId, READ_POLICIES)).map((g) => g.insurerId);
+  }
+
+  private scoped(em: EntityManager, scope: PolicyReadScope): SelectQueryBuilder<PolicyEntity> {
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: scope.insurerIds });
     if (scope.channelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: scope.channelId });
     return qb;
@@ -185,24 +164,13 @@ export class PolicyService {
 
   /**
    * How people's ID numbers and phones may be shown, per insurer of the
-   * rows: whole to the insurer itself; to a partner whole only while an
-   * ACTIVE agreement grants VIEW_FULL_PII (and then as a disclosure that the
-   * response's READ_PII entry records), masked otherwise. One grants query
-   * for all insurers of a page (the per-request loader).
+   * rows ({@link piiViewOf}). One grants query for all insurers of a page
+   * (the per-request loader).
    */
   private async viewsFor(ctx: RequestContext, insurerIds: string[]): Promise<Map<string, (policyNo: string) => PiiView>> {
     const actor = requireActor(ctx);
-    const views = new Map<string, (policyNo: string) => PiiView>();
     const grants = await Promise.all(insurerIds.map((id) => this.grants.of(ctx, actor.organizationId, id)));
-    insurerIds.forEach((insurerId, i) => {
-      const grant = grants[i]!;
-      if (actor.organizationId === insurerId) views.set(insurerId, () => FULL);
-      else if (isPartner(actor) && grant.scopes.has('VIEW_FULL_PII')) {
-        const agreementId = grant.agreementIds[0] ?? null;
-        views.set(insurerId, (policyNo) => ({ mode: 'FULL', disclosure: { insurerId, policyNo, agreementId } }));
-      } else views.set(insurerId, () => MASKED);
-    });
-    return views;
+    return new Map(insurerIds.map((insurerId, i) => [insurerId, piiViewOf(actor, insurerId, grants[i]!)]));
   }
 
   /**
@@ -230,7 +198,7 @@ export class PolicyService {
    */
   async underwrite(ctx: RequestContext, insurerCode: string, policyNo: string, overrideReason?: string | null): Promise<VisiblePolicy> {
     const actor = requireActor(ctx);
-    if (!isKind(actor, 'INSURER') || !hasRole(actor, 'UNDERWRITER')) throw new ForbiddenError('Only an UNDERWRITER of the insurer may underwrite');
+    if (!mayUnderwrite(actor)) throw new ForbiddenError('Only an UNDERWRITER of the insurer may underwrite');
     const reason = normalizeReason(overrideReason);
     const insurer = await this.organizations.findByCode(insurerCode);
     if (!insurer || insurer.id !== actor.organizationId) throw new NotFoundError('Policy');
@@ -275,7 +243,7 @@ export class PolicyService {
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
       });
-      return { entity, view: FULL };
+      return { entity, view: FULL_VIEW };
     } catch (error) {
       if (error instanceof IncompleteCustomerInfoError || error instanceof SuspectCustomerInfoError) {
         await this.transferLog.recordRefusal({
