@@ -3,6 +3,7 @@ import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
+import { underwritingArt6_3 } from '../../domain/underwriting';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
@@ -18,7 +19,7 @@ import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
-import { storedCompleteness, suspectCodes } from './stored-completeness';
+import { storedCompleteness } from './stored-completeness';
 import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export interface PolicyFilterData {
@@ -212,15 +213,16 @@ export class PolicyService {
         if (!policy) throw new NotFoundError('Policy');
         if (policy.status === 'UNDERWRITTEN') throw new BadInputError('The policy is already underwritten', { reason: 'UNDERWRITTEN' });
         const verdict = storedCompleteness(policy);
-        if (verdict.status === 'INCOMPLETE') throw new IncompleteCustomerInfoError(verdict.missing);
-        const overridden = verdict.status === 'SUSPECT';
-        if (overridden && reason === null) throw new SuspectCustomerInfoError(suspectCodes(verdict));
+        const decision = underwritingArt6_3(verdict, reason);
+        if (decision.outcome === 'INCOMPLETE') throw new IncompleteCustomerInfoError(decision.missing);
+        if (decision.outcome === 'SUSPECT') throw new SuspectCustomerInfoError(decision.issues);
+        const { override } = decision;
 
         const now = new Date();
         const moved = await em
           .createQueryBuilder()
           .update(PolicyEntity)
-          .set({ status: 'UNDERWRITTEN', underwrittenAt: now, underwrittenBy: actor.principalId, underwritingOverride: overridden ? reason : null, version: () => 'version + 1', updatedAt: now })
+          .set({ status: 'UNDERWRITTEN', underwrittenAt: now, underwrittenBy: actor.principalId, underwritingOverride: override?.reason ?? null, version: () => 'version + 1', updatedAt: now })
           .where('id = :id AND version = :version AND status = :pending', { id: policy.id, version: policy.version, pending: 'PENDING' })
           .execute();
         if (moved.affected !== undefined && moved.affected !== 1) throw new Error('underwritePolicy: the policy changed while locked');
@@ -229,16 +231,16 @@ export class PolicyService {
           operation: 'underwritePolicy',
           ...actorFields(ctx),
           policyNos: [policy.policyNo],
-          fields: overridden ? ['status', 'underwritingOverride'] : ['status'],
+          fields: override ? ['status', 'underwritingOverride'] : ['status'],
           change: {
             policyId: policy.id,
             policyNo: policy.policyNo,
             version: policy.version + 1,
             status: 'UNDERWRITTEN',
             completeness: verdict.status,
-            override: overridden,
-            overriddenIssues: overridden ? suspectCodes(verdict) : [],
-            overrideReasonSha256: overridden && reason !== null ? sha256(reason) : null,
+            override: override !== null,
+            overriddenIssues: override?.issues ?? [],
+            overrideReasonSha256: override ? sha256(override.reason) : null,
           },
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
