@@ -1,30 +1,38 @@
 import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import { ForbiddenError } from '../graphql/errors';
-import { isAgreementPartyAdmin } from '../modules/agreement/agreement.rules';
+import { mayChangeAgreementsRule } from '../modules/agreement/agreement.rules';
 import { mayCorrectRecordsRule } from '../modules/correction/correction.rules';
-import { mayUseTransferLogRule } from '../modules/transfer-log/transfer-log.rules';
-import { isInsurerUnderwriter } from '../modules/policy/policy.rules';
-import { isChannelOrExchangeAdmin, isChannelSales } from '../modules/sales/sales.rules';
+import { mayCreateOrganizationRule } from '../modules/organization/organization.rules';
+import { mayUnderwriteRule } from '../modules/policy/policy.rules';
+import { mayManagePrincipalsRule } from '../modules/principal/principal.rules';
 import { mayReadRemediationRule, mayStartRemediationRule } from '../modules/remediation/remediation.rules';
+import { mayRegisterSalesPeopleRule, maySubmitSalesRule } from '../modules/sales/sales.rules';
 import { mayExportPoliciesRule, mayReadCompletenessRule } from '../modules/summary/summary.rules';
-import { isAnyAdmin, isAuthenticated, isExchangeAdminRule } from './rules';
+import { mayUseTransferLogRule } from '../modules/transfer-log/transfer-log.rules';
+import { isAuthenticated } from './rules';
 
 /**
  * THE rule map: the coarse gate of every root field (the contract README's
  * "Who may do what"). Which rows an allowed caller may touch is decided by
- * the services and by the SQL of every list. Deny is the fallback: a root
+ * the services and by the SQL of every list. Every gate is a context-only
+ * rule built by `actorRule` (./rules.ts) from a pure predicate of its
+ * module's `*.access.ts`, beside the module in `*.rules.ts`; the matrix of
+ * who passes which gate is printed and checked against the contract by
+ * test/unit/permission-matrix.test.ts. Deny is the fallback: a root
  * field missing here answers FORBIDDEN, and an object type missing here has
  * all its fields denied (the coverage test names both).
  */
 export const ruleMap = {
   Query: {
-    // Which policies (the insurer's own; a partner's own sales under READ_POLICIES; none for EXCHANGE/REGULATOR) is decided in SQL by the service.
+    // Which policies (the insurer's own; a partner's own sales under READ_POLICIES; none for EXCHANGE/REGULATOR) is decided by policy.access.ts, in SQL.
     policy: isAuthenticated,
     policies: isAuthenticated,
     // The same rows as `policy` (CorrectionService.list asks PolicyService); others get an empty list.
     corrections: isAuthenticated,
+    // The caller's own principal.
     me: isAuthenticated,
+    // A directory of every organization (code, name, kind; no personal data).
     organizations: isAuthenticated,
     // Which agreements a caller sees (every principal its own organization's, the EXCHANGE ADMIN all) is decided in SQL by the service.
     agreements: isAuthenticated,
@@ -44,24 +52,27 @@ export const ruleMap = {
   },
   Mutation: {
     // SALES of a broker or bank channel; the service checks the SUBMIT_SALES agreement and the attestation (and logs refusals).
-    submitSales: isChannelSales,
+    submitSales: maySubmitSalesRule,
     // SERVICE of an insurer, broker or bank channel; the service checks the insurer, the policy, CORRECT_RECORDS and the attestation (and logs refusals).
     submitCorrection: mayCorrectRecordsRule,
     // A channel's ADMIN for its own organization (checked by the service), or the exchange ADMIN.
-    registerSalesPerson: isChannelOrExchangeAdmin,
+    registerSalesPerson: mayRegisterSalesPeopleRule,
     // Insurer ADMIN/COMPLIANCE; the service allows only its own insurer.
     startRemediation: mayStartRemediationRule,
     // UNDERWRITER of an insurer; the service allows only its own insurer's policies (others: NOT_FOUND).
-    underwritePolicy: isInsurerUnderwriter,
-    createOrganization: isExchangeAdminRule,
+    underwritePolicy: mayUnderwriteRule,
+    // The EXCHANGE ADMIN only.
+    createOrganization: mayCreateOrganizationRule,
     // Any ADMIN reaches the service, which allows the EXCHANGE ADMIN any organization and others only their own.
-    createPrincipal: isAnyAdmin,
-    revokePrincipal: isAnyAdmin,
+    createPrincipal: mayManagePrincipalsRule,
+    revokePrincipal: mayManagePrincipalsRule,
+    // Any principal, for itself (it records the time of the staff attestation).
     signAttestation: isAuthenticated,
     // An ADMIN of an insurer, broker or bank channel; the service checks it is a party (and the side).
-    proposeAgreement: isAgreementPartyAdmin,
-    signAgreement: isAgreementPartyAdmin,
-    terminateAgreement: isAgreementPartyAdmin,
+    proposeAgreement: mayChangeAgreementsRule,
+    signAgreement: mayChangeAgreementsRule,
+    terminateAgreement: mayChangeAgreementsRule,
+    // As transferLog: the service checks which chain.
     createTransferLogCheckpoint: mayUseTransferLogRule,
   },
   // Object types: their fields are reachable only through the gated root fields

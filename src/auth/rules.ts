@@ -1,21 +1,28 @@
 import { rule } from 'graphql-shield';
-import { hasRole, isExchangeAdmin, isKind, type Actor } from './actor';
+import type { Actor } from './actor';
 import type { RequestContext } from '../graphql/context';
 import { ForbiddenError, UnauthenticatedError } from '../graphql/errors';
-import type { Role } from '../modules/principal/principal.entity';
-import type { OrganizationKind } from '../modules/organization/organization.entity';
 
 /**
- * Coarse gates: may this caller use this operation at all? Each rule has a
- * unique name (shield's cache key), states its cache mode and never throws:
- * it returns `true` or the error to show. Rules here read only the context,
- * so `contextual` caching is safe; a rule that reads args or parent must use
- * `strict` or `no_cache`.
+ * Coarse gates: may this caller use this operation at all? Every such gate
+ * reads only the actor, so every one is built here, by {@link actorRule},
+ * from a named pure predicate that lives beside its module (`*.access.ts`):
+ * a service that re-checks a gate calls the same predicate. The modules'
+ * rules live in their `*.rules.ts`; `permissions.ts` maps them to fields.
  */
 
-type Check = (actor: Actor) => boolean;
+/** A pure decision over the calling actor (never throws, no I/O). */
+export type ActorCheck = (actor: Actor) => boolean;
 
-function actorRule(name: string, check: Check, message: string) {
+/**
+ * THE template of a context-only rule. A unique `name` (shield's cache key;
+ * shield refuses two different rules of one name), `contextual` cache (it
+ * reads only ctx, so one verdict per request is right) and no throw: an
+ * anonymous call is UNAUTHENTICATED, a refused one FORBIDDEN with `message`,
+ * and an exception in `check` a denial with that message too, rather than
+ * shield's silent one.
+ */
+export function actorRule(name: string, check: ActorCheck, message: string) {
   return rule(name, { cache: 'contextual' })((_parent: unknown, _args: unknown, ctx: RequestContext) => {
     try {
       if (!ctx.actor) return new UnauthenticatedError();
@@ -26,14 +33,5 @@ function actorRule(name: string, check: Check, message: string) {
   });
 }
 
+/** Any principal with a valid key: the operations whose rows (or absence) the service decides for every caller. */
 export const isAuthenticated = actorRule('isAuthenticated', () => true, 'A valid API key is required');
-
-export const isExchangeAdminRule = actorRule('isExchangeAdmin', isExchangeAdmin, 'Only the exchange administrator may do this');
-
-/** ADMIN of any organization (whose own organization the service then checks), or the exchange's. */
-export const isAnyAdmin = actorRule('isAnyAdmin', (a) => hasRole(a, 'ADMIN'), 'Only an administrator may do this');
-
-/** An organization of one of `kinds` whose principal holds one of `roles`. */
-export function kindAndRole(name: string, kinds: OrganizationKind[], roles: Role[], message: string) {
-  return actorRule(name, (a) => isKind(a, ...kinds) && hasRole(a, ...roles), message);
-}

@@ -7,6 +7,7 @@ export * from './address';
 export * from './relationship';
 export * from './completeness';
 export * from './scope';
+export * from './underwriting';
 export * from './masking';
 export * from './canonical-json';
 export * from './hash-chain';

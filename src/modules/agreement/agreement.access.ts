@@ -9,10 +9,28 @@
  * (the EXCHANGE ADMIN, who only reads; a party's principal who is not an
  * ADMIN; the proposing side trying to sign for the other side) gets FORBIDDEN.
  */
-import { hasRole, isExchangeAdmin, type Actor } from '../../auth/actor';
+import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import type { AgreementEntity } from './agreement.entity';
 import { agreementStatus, sideOf, type AgreementSide } from './agreement.status';
+
+/** The kinds of organization that can be the partner of an agreement (the distribution channels). */
+export const PARTNER_KINDS = ['BROKER', 'BANK_CHANNEL'] as const;
+
+/** Whether a caller's organization is a distribution partner: what it may see of an insurer's book is what it sold, under an agreement. */
+export function isPartner(actor: Actor): boolean {
+  return isKind(actor, ...PARTNER_KINDS);
+}
+
+/**
+ * Coarse gate of proposeAgreement, signAgreement and terminateAgreement: an
+ * ADMIN of an organization that can be a party (INSURER, BROKER,
+ * BANK_CHANNEL). Which agreement it may touch is decided by
+ * {@link requireActingSide}. The EXCHANGE ADMIN only reads agreements.
+ */
+export function mayChangeAgreements(actor: Actor): boolean {
+  return isKind(actor, 'INSURER', ...PARTNER_KINDS) && hasRole(actor, 'ADMIN');
+}
 
 /**
  * Every principal of the two parties, and the EXCHANGE ADMIN, see an

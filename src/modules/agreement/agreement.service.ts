@@ -1,5 +1,5 @@
 import { Brackets, type DataSource, type EntityManager } from 'typeorm';
-import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
+import { isExchangeAdmin, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId, newId } from '../../db/ids';
@@ -7,7 +7,7 @@ import { inTransaction } from '../../db/transaction';
 import { normalizeCode, type OrganizationService } from '../organization/organization.service';
 import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import { requireActor } from '../principal/principal.service';
-import { checkSign, checkTerminate } from './agreement.access';
+import { checkSign, checkTerminate, mayChangeAgreements, PARTNER_KINDS } from './agreement.access';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { agreementStatus, counterpartyOf, formatScopes, isAgreementScope, normalizeScopes, parseScopes, type AgreementSide } from './agreement.status';
 
@@ -23,7 +23,6 @@ export interface ProposeAgreementData {
 }
 
 export const MAX_REASON_LENGTH = 500;
-const PARTNER_KINDS = ['BROKER', 'BANK_CHANNEL'] as const;
 /** DATETIME(3) holds years 1000–9999; the API accepts 1970 onwards. */
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
@@ -72,7 +71,7 @@ export class AgreementService {
 
   /** {@link propose} inside a caller's transaction (the demo seed uses it too). */
   async proposeIn(em: EntityManager, actor: Actor, input: ProposeAgreementData, now: Date): Promise<AgreementEntity> {
-    if (!hasRole(actor, 'ADMIN') || !isKind(actor, 'INSURER', ...PARTNER_KINDS)) {
+    if (!mayChangeAgreements(actor)) {
       throw new ForbiddenError('Only an ADMIN of the insurer or of the partner may propose an agreement');
     }
     const scopes = validateProposal(input, now);

@@ -1,13 +1,9 @@
-import { kindAndRole } from '../../auth/rules';
+import { actorRule } from '../../auth/rules';
+import { mayCorrectRecords } from './correction.access';
 
-/**
- * Coarse gate of submitCorrection (contract: SERVICE of the insurer, or of
- * the partner that distributed the policy). The service checks which
- * insurer, which policy, the CORRECT_RECORDS agreement and the attestation.
- */
-export const mayCorrectRecordsRule = kindAndRole(
+/** Coarse gate of submitCorrection ({@link mayCorrectRecords}). */
+export const mayCorrectRecordsRule = actorRule(
   'mayCorrectRecords',
-  ['INSURER', 'BROKER', 'BANK_CHANNEL'],
-  ['SERVICE'],
+  mayCorrectRecords,
   'Only SERVICE principals of an insurer, a broker or a bank channel may correct records',
 );

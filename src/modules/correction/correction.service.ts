@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { hasRole, isKind, type Actor } from '../../auth/actor';
+import { isKind, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
@@ -21,6 +21,7 @@ import { MAX_IDEMPOTENCY_KEY } from '../sales/sales.validation';
 import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
 import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
 import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { mayCorrectRecords } from './correction.access';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
@@ -68,8 +69,6 @@ interface Idempotency {
 
 /** What the transaction of a correction produced (or, for a replay, had produced). */
 type Applied = Omit<CorrectionRecord, 'view'>;
-
-const CORRECTION_KINDS = ['INSURER', 'BROKER', 'BANK_CHANNEL'] as const;
 
 function isSqlite(em: EntityManager): boolean {
   return em.connection.options.type === 'better-sqlite3';
@@ -134,7 +133,7 @@ export class CorrectionService {
    */
   async submit(ctx: RequestContext, input: CorrectionInputData, idempotencyKey?: string | null): Promise<CorrectionRecord> {
     const actor = requireActor(ctx);
-    if (!isKind(actor, ...CORRECTION_KINDS) || !hasRole(actor, 'SERVICE')) {
+    if (!mayCorrectRecords(actor)) {
       throw new ForbiddenError('Only SERVICE principals of an insurer, a broker or a bank channel may correct records');
     }
     const clean = checkCorrection(input, ctx.now);

@@ -1,7 +1,5 @@
-import { kindAndRole } from '../../auth/rules';
+import { actorRule } from '../../auth/rules';
+import { mayUnderwrite } from './policy.access';
 
-/**
- * Coarse gate of underwritePolicy (contract: UNDERWRITER of the insurer).
- * Which insurer's policy is checked by the service (another insurer's is NOT_FOUND).
- */
-export const isInsurerUnderwriter = kindAndRole('isInsurerUnderwriter', ['INSURER'], ['UNDERWRITER'], 'Only an UNDERWRITER of the insurer may underwrite');
+/** Coarse gate of underwritePolicy ({@link mayUnderwrite}). */
+export const mayUnderwriteRule = actorRule('mayUnderwrite', mayUnderwrite, 'Only an UNDERWRITER of the insurer may underwrite');

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { hasRole, isKind, type Actor } from '../../auth/actor';
+import type { Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
+import { underwritingArt6_3 } from '../../domain/underwriting';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
+import { isPartner } from '../agreement/agreement.access';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { normalizeCode, type OrganizationService } from '../organization/organization.service';
@@ -14,9 +16,10 @@ import { requireActor } from '../principal/principal.service';
 import { normalizePolicyNo } from '../sales/sales.validation';
 import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
+import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
-import { storedCompleteness, suspectCodes } from './stored-completeness';
+import { storedCompleteness } from './stored-completeness';
 import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export interface PolicyFilterData {
@@ -50,25 +53,6 @@ export const POLICY_CURSOR = 'pol';
 /** `channelCode` naming the policies sold without a channel. */
 export const DIRECT_CHANNEL = DIRECT_CHANNEL_CODE;
 export const MAX_OVERRIDE_REASON = 500;
-
-/**
- * The rows a caller may read, as SQL scoping (contract "Who may do what":
- * policy, policies): the insurer's principals read their insurer's book; a
- * partner reads only what it distributed (`channel_id` = its organization)
- * of insurers whose ACTIVE agreement grants it READ_POLICIES. Null: nothing.
- */
-interface ReadScope {
-  insurerIds: string[];
-  /** A partner's own organization: only policies it sold. */
-  channelId: string | null;
-}
-
-const FULL: PiiView = Object.freeze({ mode: 'FULL', disclosure: null }) as PiiView;
-const MASKED: PiiView = Object.freeze({ mode: 'MASKED', disclosure: null }) as PiiView;
-
-function isPartner(actor: Actor): boolean {
-  return isKind(actor, 'BROKER', 'BANK_CHANNEL');
-}
 
 function isSqlite(em: EntityManager): boolean {
   return em.connection.options.type === 'better-sqlite3';
@@ -130,29 +114,25 @@ export class PolicyService {
     };
   }
 
-  /** The caller's read scope, narrowed to `insurerCode` when given (null when that insurer is not readable). */
-  private async readScope(ctx: RequestContext, insurerCode: string | null): Promise<ReadScope | null> {
+  /** The caller's read scope ({@link policyReadScope}), narrowed to `insurerCode` when given (null when that insurer is not readable). */
+  private async readScope(ctx: RequestContext, insurerCode: string | null): Promise<PolicyReadScope | null> {
     const actor = requireActor(ctx);
     let named: OrganizationEntity | null = null;
     if (insurerCode !== null) {
       named = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));
       if (!named || named.kind !== 'INSURER') return null;
     }
-    if (isKind(actor, 'INSURER')) {
-      if (named && named.id !== actor.organizationId) return null;
-      return { insurerIds: [actor.organizationId], channelId: null };
-    }
-    if (!isPartner(actor)) return null; // EXCHANGE, REGULATOR: no policies, no person fields
-    if (named) {
-      const grant = await this.grants.of(ctx, actor.organizationId, named.id);
-      return grant.scopes.has('READ_POLICIES') ? { insurerIds: [named.id], channelId: actor.organizationId } : null;
-    }
-    const granting = await this.grants.insurersGranting(ctx, actor.organizationId, 'READ_POLICIES');
-    if (granting.length === 0) return null;
-    return { insurerIds: granting.map((g) => g.insurerId), channelId: actor.organizationId };
+    const readable = isPartner(actor) ? await this.partnerReadable(ctx, actor, named) : [];
+    return policyReadScope(actor, named, readable);
   }
 
-  private scoped(em: EntityManager, scope: ReadScope): SelectQueryBuilder<PolicyEntity> {
+  /** The insurers (of `named` only, when given) whose ACTIVE agreement grants this partner READ_POLICIES. */
+  private async partnerReadable(ctx: RequestContext, actor: Actor, named: OrganizationEntity | null): Promise<string[]> {
+    if (named) return (await this.grants.of(ctx, actor.organizationId, named.id)).scopes.has(READ_POLICIES) ? [named.id] : [];
+    return (await this.grants.insurersGranting(ctx, actor.organizationId, READ_POLICIES)).map((g) => g.insurerId);
+  }
+
+  private scoped(em: EntityManager, scope: PolicyReadScope): SelectQueryBuilder<PolicyEntity> {
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: scope.insurerIds });
     if (scope.channelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: scope.channelId });
     return qb;
@@ -185,24 +165,13 @@ export class PolicyService {
 
   /**
    * How people's ID numbers and phones may be shown, per insurer of the
-   * rows: whole to the insurer itself; to a partner whole only while an
-   * ACTIVE agreement grants VIEW_FULL_PII (and then as a disclosure that the
-   * response's READ_PII entry records), masked otherwise. One grants query
-   * for all insurers of a page (the per-request loader).
+   * rows ({@link piiViewOf}). One grants query for all insurers of a page
+   * (the per-request loader).
    */
   private async viewsFor(ctx: RequestContext, insurerIds: string[]): Promise<Map<string, (policyNo: string) => PiiView>> {
     const actor = requireActor(ctx);
-    const views = new Map<string, (policyNo: string) => PiiView>();
     const grants = await Promise.all(insurerIds.map((id) => this.grants.of(ctx, actor.organizationId, id)));
-    insurerIds.forEach((insurerId, i) => {
-      const grant = grants[i]!;
-      if (actor.organizationId === insurerId) views.set(insurerId, () => FULL);
-      else if (isPartner(actor) && grant.scopes.has('VIEW_FULL_PII')) {
-        const agreementId = grant.agreementIds[0] ?? null;
-        views.set(insurerId, (policyNo) => ({ mode: 'FULL', disclosure: { insurerId, policyNo, agreementId } }));
-      } else views.set(insurerId, () => MASKED);
-    });
-    return views;
+    return new Map(insurerIds.map((insurerId, i) => [insurerId, piiViewOf(actor, insurerId, grants[i]!)]));
   }
 
   /**
@@ -230,7 +199,7 @@ export class PolicyService {
    */
   async underwrite(ctx: RequestContext, insurerCode: string, policyNo: string, overrideReason?: string | null): Promise<VisiblePolicy> {
     const actor = requireActor(ctx);
-    if (!isKind(actor, 'INSURER') || !hasRole(actor, 'UNDERWRITER')) throw new ForbiddenError('Only an UNDERWRITER of the insurer may underwrite');
+    if (!mayUnderwrite(actor)) throw new ForbiddenError('Only an UNDERWRITER of the insurer may underwrite');
     const reason = normalizeReason(overrideReason);
     const insurer = await this.organizations.findByCode(insurerCode);
     if (!insurer || insurer.id !== actor.organizationId) throw new NotFoundError('Policy');
@@ -244,15 +213,16 @@ export class PolicyService {
         if (!policy) throw new NotFoundError('Policy');
         if (policy.status === 'UNDERWRITTEN') throw new BadInputError('The policy is already underwritten', { reason: 'UNDERWRITTEN' });
         const verdict = storedCompleteness(policy);
-        if (verdict.status === 'INCOMPLETE') throw new IncompleteCustomerInfoError(verdict.missing);
-        const overridden = verdict.status === 'SUSPECT';
-        if (overridden && reason === null) throw new SuspectCustomerInfoError(suspectCodes(verdict));
+        const decision = underwritingArt6_3(verdict, reason);
+        if (decision.outcome === 'INCOMPLETE') throw new IncompleteCustomerInfoError(decision.missing);
+        if (decision.outcome === 'SUSPECT') throw new SuspectCustomerInfoError(decision.issues);
+        const { override } = decision;
 
         const now = new Date();
         const moved = await em
           .createQueryBuilder()
           .update(PolicyEntity)
-          .set({ status: 'UNDERWRITTEN', underwrittenAt: now, underwrittenBy: actor.principalId, underwritingOverride: overridden ? reason : null, version: () => 'version + 1', updatedAt: now })
+          .set({ status: 'UNDERWRITTEN', underwrittenAt: now, underwrittenBy: actor.principalId, underwritingOverride: override?.reason ?? null, version: () => 'version + 1', updatedAt: now })
           .where('id = :id AND version = :version AND status = :pending', { id: policy.id, version: policy.version, pending: 'PENDING' })
           .execute();
         if (moved.affected !== undefined && moved.affected !== 1) throw new Error('underwritePolicy: the policy changed while locked');
@@ -261,21 +231,21 @@ export class PolicyService {
           operation: 'underwritePolicy',
           ...actorFields(ctx),
           policyNos: [policy.policyNo],
-          fields: overridden ? ['status', 'underwritingOverride'] : ['status'],
+          fields: override ? ['status', 'underwritingOverride'] : ['status'],
           change: {
             policyId: policy.id,
             policyNo: policy.policyNo,
             version: policy.version + 1,
             status: 'UNDERWRITTEN',
             completeness: verdict.status,
-            override: overridden,
-            overriddenIssues: overridden ? suspectCodes(verdict) : [],
-            overrideReasonSha256: overridden && reason !== null ? sha256(reason) : null,
+            override: override !== null,
+            overriddenIssues: override?.issues ?? [],
+            overrideReasonSha256: override ? sha256(override.reason) : null,
           },
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
       });
-      return { entity, view: FULL };
+      return { entity, view: FULL_VIEW };
     } catch (error) {
       if (error instanceof IncompleteCustomerInfoError || error instanceof SuspectCustomerInfoError) {
         await this.transferLog.recordRefusal({

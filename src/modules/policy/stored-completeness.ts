@@ -28,8 +28,3 @@ export function storedCompleteness(row: Pick<PolicyEntity, 'completeness' | 'iss
   const missing = issues.filter((i) => i.code === 'MISSING' && !i.field.startsWith('beneficiaries')).map((i) => i.field);
   return { status: isCompletenessStatus(row.completeness) ? row.completeness : 'INCOMPLETE', missing, issues };
 }
-
-/** The distinct codes of the issues that make a record SUSPECT (policyholder, insured, their relationship). */
-export function suspectCodes(verdict: Verdict): string[] {
-  return [...new Set(verdict.issues.filter((i) => !i.field.startsWith('beneficiaries')).map((i) => i.code))];
-}

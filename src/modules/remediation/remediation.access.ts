@@ -16,6 +16,7 @@
  *   list for a partner without an agreement.
  */
 import { hasRole, isKind, type Actor } from '../../auth/actor';
+import { isPartner } from '../agreement/agreement.access';
 import type { Grant } from '../agreement/agreement.status';
 
 /** What of a campaign a caller sees: every row, or only one channel's. */
@@ -25,9 +26,14 @@ export const ALL_ROWS: CampaignScope = Object.freeze({ all: true });
 
 const PARTNER_ROLES = ['ADMIN', 'COMPLIANCE', 'SERVICE'] as const;
 
+/** Coarse gate of startRemediation: an insurer's ADMIN or COMPLIANCE (which insurer: {@link mayStartRemediation}). */
+export function mayStartCampaigns(actor: Actor): boolean {
+  return isKind(actor, 'INSURER') && hasRole(actor, 'ADMIN', 'COMPLIANCE');
+}
+
 /** startRemediation: the insurer's own ADMIN or COMPLIANCE. */
 export function mayStartRemediation(actor: Actor, insurerId: string): boolean {
-  return isKind(actor, 'INSURER') && actor.organizationId === insurerId && hasRole(actor, 'ADMIN', 'COMPLIANCE');
+  return mayStartCampaigns(actor) && actor.organizationId === insurerId;
 }
 
 /**
@@ -38,7 +44,7 @@ export function mayStartRemediation(actor: Actor, insurerId: string): boolean {
 export function campaignScope(actor: Actor, insurerId: string, partnerGrant: Grant | null): CampaignScope | null {
   if (isKind(actor, 'REGULATOR')) return ALL_ROWS;
   if (isKind(actor, 'INSURER')) return mayStartRemediation(actor, insurerId) ? ALL_ROWS : null;
-  if (isKind(actor, 'BROKER', 'BANK_CHANNEL') && hasRole(actor, ...PARTNER_ROLES)) {
+  if (isPartner(actor) && hasRole(actor, ...PARTNER_ROLES)) {
     return partnerGrant && partnerGrant.agreementIds.length > 0 ? { all: false, channelId: actor.organizationId } : null;
   }
   return null;
@@ -47,6 +53,6 @@ export function campaignScope(actor: Actor, insurerId: string, partnerGrant: Gra
 /** Coarse gate of remediationCampaign(s): who could see some campaign at all. */
 export function mayReadRemediation(actor: Actor): boolean {
   if (isKind(actor, 'REGULATOR')) return true;
-  if (isKind(actor, 'INSURER')) return hasRole(actor, 'ADMIN', 'COMPLIANCE');
-  return isKind(actor, 'BROKER', 'BANK_CHANNEL') && hasRole(actor, ...PARTNER_ROLES);
+  if (isKind(actor, 'INSURER')) return mayStartCampaigns(actor);
+  return isPartner(actor) && hasRole(actor, ...PARTNER_ROLES);
 }

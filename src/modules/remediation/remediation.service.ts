@@ -11,6 +11,7 @@ import { normalizeCode, type OrganizationService } from '../organization/organiz
 import { PrincipalEntity } from '../principal/principal.entity';
 import { storedCompleteness } from '../policy/stored-completeness';
 import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { isPartner } from '../agreement/agreement.access';
 import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from './remediation.access';
 import { RemediationCampaignEntity, RemediationItemEntity } from './remediation.entity';
 
@@ -243,8 +244,7 @@ export class RemediationService {
   /** Which rows of `insurerId`'s campaigns the caller sees (null: none). */
   private async scopeOf(ctx: RequestContext, insurerId: string): Promise<CampaignScope | null> {
     const actor = ctx.actor!;
-    const partner = actor.organizationKind === 'BROKER' || actor.organizationKind === 'BANK_CHANNEL';
-    const grant = partner ? await this.grants.of(ctx, actor.organizationId, insurerId) : null;
+    const grant = isPartner(actor) ? await this.grants.of(ctx, actor.organizationId, insurerId) : null;
     return campaignScope(actor, insurerId, grant);
   }
 

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
+import { isExchangeAdmin, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
@@ -35,6 +35,8 @@ import {
   upsertRows,
   settlePersonKey,
 } from './policy-writer';
+import { PARTNER_KINDS } from '../agreement/agreement.access';
+import { mayRegisterSalesPeople, maySubmitSales } from './sales.access';
 import { SalesBatchEntity, SalesPersonEntity } from './sales.entity';
 import {
   checkRecord,
@@ -78,7 +80,6 @@ export interface RegisterSalesPersonData {
   phone: string;
 }
 
-const PARTNER_KINDS = ['BROKER', 'BANK_CHANNEL'] as const;
 /** Policy numbers per `reflagCompleteness` log entry (the entry's JSON list stays far below a 64 KiB TEXT). */
 export const REFLAG_ENTRY_POLICIES = 500;
 const SALES_PERSON_NAME_MAX = 100;
@@ -158,7 +159,7 @@ export class SalesService {
     if (!Array.isArray(records) || records.length === 0 || records.length > MAX_BATCH_RECORDS) {
       throw new BadInputError(`records must hold 1 to ${MAX_BATCH_RECORDS} records per call`, { field: 'records', limit: MAX_BATCH_RECORDS });
     }
-    if (!isKind(actor, ...PARTNER_KINDS) || !hasRole(actor, 'SALES')) {
+    if (!maySubmitSales(actor)) {
       throw new ForbiddenError('Only SALES principals of a broker or bank channel may push sales');
     }
     const insurer = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));
@@ -594,7 +595,7 @@ export class SalesService {
   async registerSalesPerson(ctx: RequestContext, input: RegisterSalesPersonData): Promise<SalesPersonEntity> {
     const actor = requireActor(ctx);
     const exchange = isExchangeAdmin(actor);
-    if (!exchange && !(hasRole(actor, 'ADMIN') && isKind(actor, ...PARTNER_KINDS))) {
+    if (!mayRegisterSalesPeople(actor)) {
       throw new ForbiddenError('Only an ADMIN of a broker or bank channel (or the exchange ADMIN) may register sales people');
     }
     const orgCode = input.organizationCode?.trim() ? normalizeCode(input.organizationCode) : exchange ? null : actor.organizationCode;

@@ -11,11 +11,12 @@
  * Decision (issue 5): a partner WITHOUT the grant is refused with
  * AGREEMENT_INACTIVE rather than answered with an empty list, so that a
  * terminated or expired agreement is visible as such to the partner and does
- * not look like a book without policies (the same answer `requiresGrant`
- * gives for every other scope).
+ * not look like a book without policies (the same answer GrantService's
+ * `require` gives for every other scope).
  */
 import { isKind, type Actor } from '../../auth/actor';
 import { AgreementInactiveError, BadInputError, ForbiddenError, NotFoundError, type AppError } from '../../graphql/errors';
+import { isPartner } from '../agreement/agreement.access';
 import type { AgreementScope } from '../agreement/agreement.entity';
 import type { Grant } from '../agreement/agreement.status';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -26,11 +27,6 @@ export interface Book {
   insurerCode: string;
   /** Set for a partner: only policies with channel_id = this organization. Null: the whole book. */
   onlyChannelId: string | null;
-}
-
-/** Whether a caller's organization is a distribution partner (its book = the policies it sold). */
-export function isPartner(actor: Actor): boolean {
-  return isKind(actor, 'BROKER', 'BANK_CHANNEL');
 }
 
 /**

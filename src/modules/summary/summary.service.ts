@@ -13,7 +13,8 @@ import { POLICY_STATUSES, PolicyEntity, PolicyMissingFieldEntity } from '../poli
 import { POLICY_CURSOR } from '../policy/policy.mapper';
 import type { PolicyFilterData, PolicyService } from '../policy/policy.service';
 import { storedCompleteness } from '../policy/stored-completeness';
-import { bookAccess, isPartner, type Book } from './summary.access';
+import { isPartner } from '../agreement/agreement.access';
+import { bookAccess, type Book } from './summary.access';
 import { csvText, type CsvCell } from './summary.csv';
 import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 

@@ -13,7 +13,7 @@ import { EXCHANGE_CODE, type OrganizationService } from '../organization/organiz
 import { changeDigest, chainEntryOf, decodeLogCursor, isFieldPath, parseStringArray, unique, type ChainContent } from './transfer-log.chain';
 import { CheckpointSigner, type CheckpointClaim } from './transfer-log.checkpoint';
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from './transfer-log.entity';
-import { mayReadChain } from './transfer-log.permissions';
+import { mayReadChain } from './transfer-log.access';
 
 export type LogOutcome = 'OK' | 'REFUSED';
 

@@ -1,7 +1,7 @@
 import type { Actor } from '../../../src/auth/actor';
 import type { OrganizationKind } from '../../../src/modules/organization/organization.entity';
 import type { Role } from '../../../src/modules/principal/principal.entity';
-import { mayReadChain, mayUseTransferLog } from '../../../src/modules/transfer-log/transfer-log.permissions';
+import { mayReadChain, mayUseTransferLog } from '../../../src/modules/transfer-log/transfer-log.access';
 
 function actor(kind: OrganizationKind, roles: Role[], organizationId = 'org-1'): Actor {
   return { principalId: 'p', name: 'n', organizationId, organizationCode: 'C', organizationKind: kind, roles, attestedAt: null, isBootstrap: false };
