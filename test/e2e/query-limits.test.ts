@@ -1,13 +1,11 @@
 import { MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_FIELDS, MAX_FRAGMENTS, MAX_QUERY_BYTES, MAX_REPEATED_FIELDS, MAX_TOKENS } from '../../src/graphql/query-limits';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
+import { postGraphql } from '../support/http';
 
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-async function post(url: string, query: string, headers: Record<string, string> = AUTH) {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-  return { status: response.status, json: (await response.json()) as any };
-}
+const post = (url: string, query: string, headers: Record<string, string> = AUTH) => postGraphql(url, query, { headers });
 
 const repeat = (text: string, times: number) => Array.from({ length: times }, () => text).join(' ');
 const names = (count: number, suffix = '') => Array.from({ length: count }, (_, i) => `f${i}${suffix}`).join(' ');

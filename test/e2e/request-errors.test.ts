@@ -1,15 +1,9 @@
 import { MAX_COST } from '../../src/graphql/query-limits';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
+import { postGraphql } from '../support/http';
 
-async function post(url: string, query: string, variables?: Record<string, unknown>) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, json: (await response.json()) as any };
-}
+const post = (url: string, query: string, variables?: Record<string, unknown>) => postGraphql(url, query, { variables, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 
 const PAGE = 'query($n: Int!) { policies(first: $n) { pageInfo { hasNextPage } } }';
 const SUMMARY = 'query($g: SummaryDimension!, $from: Date) { completenessSummary(insurerCode: "EXCHANGE", groupBy: $g, from: $from) { key } }';

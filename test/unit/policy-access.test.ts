@@ -1,21 +1,9 @@
-import type { Actor } from '../../src/auth/actor';
-import type { Grant } from '../../src/modules/agreement/agreement.status';
+import { testActor, testGrant } from '../support/actors';
 import { NO_GRANT } from '../../src/modules/agreement/agreement.status';
-import type { OrganizationKind } from '../../src/modules/organization/organization.entity';
 import { FULL_VIEW, MASKED_VIEW, mayUnderwrite, piiViewOf, policyReadScope } from '../../src/modules/policy/policy.access';
-import type { Role } from '../../src/modules/principal/principal.entity';
 
-const actor = (kind: OrganizationKind, roles: Role[], organizationId = `${kind}-1`): Actor => ({
-  principalId: 'p',
-  name: 'n',
-  organizationId,
-  organizationCode: organizationId,
-  organizationKind: kind,
-  roles,
-  attestedAt: null,
-  isBootstrap: false,
-});
-const grant = (...scopes: string[]): Grant => ({ scopes: new Set(scopes) as Grant['scopes'], agreementIds: scopes.length ? ['a-1'] : [] });
+const actor = testActor;
+const grant = testGrant;
 
 describe('policy read scope (pure)', () => {
   it('an insurer\'s principals read their own insurer\'s whole book, and nothing of another named insurer', () => {

@@ -1,22 +1,10 @@
-import type { Actor } from '../../src/auth/actor';
-import type { Grant } from '../../src/modules/agreement/agreement.status';
+import { testActor, testGrant } from '../support/actors';
 import { campaignScope, mayReadRemediation, mayStartRemediation } from '../../src/modules/remediation/remediation.access';
 import { bookAccess, mayReadCompleteness } from '../../src/modules/summary/summary.access';
 import { csvCell, csvText, parseCsv } from '../../src/modules/summary/summary.csv';
-import type { OrganizationKind } from '../../src/modules/organization/organization.entity';
-import type { Role } from '../../src/modules/principal/principal.entity';
 
-const actor = (kind: OrganizationKind, roles: Role[], organizationId = `${kind}-1`): Actor => ({
-  principalId: 'p',
-  name: 'n',
-  organizationId,
-  organizationCode: organizationId,
-  organizationKind: kind,
-  roles,
-  attestedAt: null,
-  isBootstrap: false,
-});
-const grant = (...scopes: string[]): Grant => ({ scopes: new Set(scopes) as Grant['scopes'], agreementIds: scopes.length ? ['a-1'] : [] });
+const actor = testActor;
+const grant = testGrant;
 const INSURER = { id: 'INSURER-1', code: 'INS', kind: 'INSURER' as const };
 
 describe('summary visibility (pure)', () => {
