@@ -1,3 +1,4 @@
+import { UnauthenticatedError } from '../graphql/errors';
 import type { OrganizationEntity, OrganizationKind } from '../modules/organization/organization.entity';
 import { parseRoles, type PrincipalEntity, type Role } from '../modules/principal/principal.entity';
 
@@ -11,6 +12,17 @@ export interface Actor {
   readonly roles: readonly Role[];
   readonly attestedAt: Date | null;
   readonly isBootstrap: boolean;
+}
+
+/** The caller of a request that needs one: UNAUTHENTICATED without (the shield's gate already refused most such calls). */
+export function requireActor(ctx: { readonly actor: Actor | null }): Actor {
+  if (!ctx.actor) throw new UnauthenticatedError();
+  return ctx.actor;
+}
+
+/** Who acted, as every transfer-log entry names it (`actorPrincipalId`, `actorOrganizationId`). */
+export function logActor(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
+  return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
 }
 
 export function hasRole(actor: Actor | null, ...roles: Role[]): boolean {

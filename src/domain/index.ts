@@ -10,5 +10,7 @@ export * from './scope';
 export * from './masking';
 export * from './canonical-json';
 export * from './hash-chain';
+export * from './sha256';
+export * from './organization-codes';
 export { personFacts, factPerson, phoneKeyOf, CLEAR_KEY, PERSON_FIELDS } from './person-facts';
 export type { PersonFacts, FactPerson, FactRecord, FactContext, FactBeneficiary, FactKey, IdCheckFact, PersonFactsOptions, PersonField } from './person-facts';

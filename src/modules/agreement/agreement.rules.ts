@@ -2,7 +2,7 @@ import { rule } from 'graphql-shield';
 import { kindAndRole } from '../../auth/rules';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
-import { normalizeCode } from '../organization/organization.service';
+import { normalizeCode } from '../../domain/organization-codes';
 import type { AgreementScope } from './agreement.entity';
 import { grantKey } from './grant.service';
 

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { hasRole, isKind, type Actor } from '../../auth/actor';
+import { hasRole, isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { isDuplicateKeyError } from '../../db/transaction';
+import { CHUNK_IN, chunk } from '../../db/bulk';
+import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
 import { canonicalJson } from '../../domain/canonical-json';
+import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
 import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
@@ -16,11 +17,10 @@ import { PersonEntity } from '../policy/person.entity';
 import type { PiiView } from '../policy/person.type';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import type { PolicyService } from '../policy/policy.service';
-import { requireActor } from '../principal/principal.service';
 import { MAX_IDEMPOTENCY_KEY } from '../sales/sales.validation';
-import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
+import { orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
 import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
-import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
@@ -70,14 +70,6 @@ interface Idempotency {
 type Applied = Omit<CorrectionRecord, 'view'>;
 
 const CORRECTION_KINDS = ['INSURER', 'BROKER', 'BANK_CHANNEL'] as const;
-
-function isSqlite(em: EntityManager): boolean {
-  return em.connection.options.type === 'better-sqlite3';
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /**
  * Corrections of customer information with the customer's evidence
@@ -150,7 +142,7 @@ export class CorrectionService {
       insurerId: insurer.id,
       operation: 'submitCorrection',
       errorCode,
-      ...actorFields(ctx),
+      ...logActor(actor),
       counterpartyId: own ? null : insurer.id,
       agreementId,
       policyNos: [clean.policyNo],
@@ -221,7 +213,7 @@ export class CorrectionService {
     const replay = idempotency ? await this.findByKey(em, actor.organizationId, idempotency) : null;
     if (replay) return replay;
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
-    if (!isSqlite(em)) qb.setLock('pessimistic_write');
+    if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
     const policy = await qb.getOne();
     if (!policy || (!own && policy.channelId !== actor.organizationId)) throw new NotFoundError('Policy');
     if (policy.version !== clean.expectedVersion) throw new VersionConflictError(policy.version);
@@ -306,7 +298,7 @@ export class CorrectionService {
     const byPhone = await policiesTouching(em, insurerId, phones, [], [policy.id, ...sharing.map((p) => p.id)]);
     const others = [...sharing, ...byPhone].sort((a, b) => (a.policyNo < b.policyNo ? -1 : a.policyNo > b.policyNo ? 1 : 0));
     // Policies naming the person changed too (their version stays: it counts edits of the policy itself).
-    for (const part of chunk(sharing.map((p) => p.id), 1000)) {
+    for (const part of chunk(sharing.map((p) => p.id), CHUNK_IN)) {
       await em.createQueryBuilder().update(PolicyEntity).set({ updatedAt: now }).where('id IN (:...ids)', { ids: part }).execute();
     }
     const corrected: PolicyEntity = { ...policy, insuredRelationship, version: policy.version + 1, updatedAt: now };
@@ -357,7 +349,7 @@ export class CorrectionService {
     await this.log.append(em, {
       insurerId,
       operation: 'submitCorrection',
-      ...actorOf(actor),
+      ...logActor(actor),
       counterpartyId: own ? policy.channelId : insurerId,
       agreementId,
       policyNos: [policy.policyNo, ...first.map((p) => p.policyNo)],
@@ -373,7 +365,7 @@ export class CorrectionService {
         // Keyed blind indexes only: no ID number or phone, not even hashed in a guessable way.
         ...bidxChange('idNumber', person.idNumberBidx, diff.row.idNumberBidx),
         ...bidxChange('phone', person.phoneBidx, diff.row.phoneBidx),
-        evidence: { method: clean.evidence.method, referenceSha256: sha256(clean.evidence.reference), confirmedAt: clean.evidence.confirmedAt.toISOString() },
+        evidence: { method: clean.evidence.method, referenceSha256: sha256Hex(clean.evidence.reference), confirmedAt: clean.evidence.confirmedAt.toISOString() },
         completeness: statusOf.get(policy.id) ?? policy.completeness,
         rechecked: [completenessOf(corrected), ...first.map(completenessOf)],
       },
@@ -382,7 +374,7 @@ export class CorrectionService {
       await this.log.append(em, {
         insurerId,
         operation: 'reflagCompleteness',
-        ...actorOf(actor),
+        ...logActor(actor),
         counterpartyId: own ? policy.channelId : insurerId,
         agreementId,
         policyNos: part.map((p) => p.policyNo),
@@ -423,7 +415,7 @@ export class CorrectionService {
       ...(idNumber !== undefined ? { idNumber: this.pii.idNumberKey(clean.changes.idType ?? null, idNumber) } : {}),
       ...(phone !== undefined ? { phone: this.pii.phoneIndex(phone) } : {}),
     };
-    return sha256(canonicalJson({ ...clean, changes }));
+    return sha256Hex(canonicalJson({ ...clean, changes }));
   }
 
   /**
@@ -533,7 +525,7 @@ export class CorrectionService {
       order: { id: 'DESC' },
     });
     const byCorrection = new Map<string, CorrectionChangeEntity[]>();
-    for (const part of chunk(rows.map((r) => r.id), 1000)) {
+    for (const part of chunk(rows.map((r) => r.id), CHUNK_IN)) {
       const changes = await this.db.getRepository(CorrectionChangeEntity).find({ where: { correctionId: In(part) }, order: { correctionId: 'ASC', ord: 'ASC' } });
       for (const c of changes) byCorrection.set(c.correctionId, [...(byCorrection.get(c.correctionId) ?? []), c]);
     }
@@ -549,8 +541,4 @@ function checkIdempotencyKey(value: string | null | undefined): string | null {
     throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey', limit: MAX_IDEMPOTENCY_KEY });
   }
   return key;
-}
-
-function actorOf(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
-  return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
 }

@@ -22,7 +22,7 @@ import type { Relationship } from '../../domain/enums';
 import { isRelationship } from '../../domain/enums';
 import { PERSON_FIELDS, type PersonField } from '../../domain/person-facts';
 import { BadInputError } from '../../graphql/errors';
-import { normalizeCode } from '../organization/organization.service';
+import { normalizeCode } from '../../domain/organization-codes';
 import { checkPerson, LIMITS, normalizePolicyNo, type CleanPerson, type PersonInputData } from '../sales/sales.validation';
 import { EVIDENCE_METHODS, PERSON_ROLES, type EvidenceMethod, type PersonRole } from './correction.entity';
 

@@ -1,23 +1,23 @@
-import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { hasRole, isKind, type Actor } from '../../auth/actor';
+import { hasRole, isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
+import { isSqlite } from '../../db/dialect';
 import { isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
-import { requireActor } from '../principal/principal.service';
+import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
+import { sha256Hex } from '../../domain/sha256';
+import type { OrganizationService } from '../organization/organization.service';
 import { normalizePolicyNo } from '../sales/sales.validation';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness, suspectCodes } from './stored-completeness';
-import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -68,10 +68,6 @@ const MASKED: PiiView = Object.freeze({ mode: 'MASKED', disclosure: null }) as P
 
 function isPartner(actor: Actor): boolean {
   return isKind(actor, 'BROKER', 'BANK_CHANNEL');
-}
-
-function isSqlite(em: EntityManager): boolean {
-  return em.connection.options.type === 'better-sqlite3';
 }
 
 /**
@@ -239,7 +235,7 @@ export class PolicyService {
       const entity = await inTransaction(this.db, async (em) => {
         await this.transferLog.lockChain(em, insurer.id);
         const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId: insurer.id, no });
-        if (!isSqlite(em)) qb.setLock('pessimistic_write');
+        if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
         const policy = await qb.getOne();
         if (!policy) throw new NotFoundError('Policy');
         if (policy.status === 'UNDERWRITTEN') throw new BadInputError('The policy is already underwritten', { reason: 'UNDERWRITTEN' });
@@ -259,7 +255,7 @@ export class PolicyService {
         await this.transferLog.append(em, {
           insurerId: insurer.id,
           operation: 'underwritePolicy',
-          ...actorFields(ctx),
+          ...logActor(actor),
           policyNos: [policy.policyNo],
           fields: overridden ? ['status', 'underwritingOverride'] : ['status'],
           change: {
@@ -270,7 +266,7 @@ export class PolicyService {
             completeness: verdict.status,
             override: overridden,
             overriddenIssues: overridden ? suspectCodes(verdict) : [],
-            overrideReasonSha256: overridden && reason !== null ? sha256(reason) : null,
+            overrideReasonSha256: overridden && reason !== null ? sha256Hex(reason) : null,
           },
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
@@ -282,7 +278,7 @@ export class PolicyService {
           insurerId: insurer.id,
           operation: 'underwritePolicy',
           errorCode: error.code,
-          ...actorFields(ctx),
+          ...logActor(actor),
           policyNos: [no],
           fields: ['status'],
           change: { policyNo: no, errorCode: error.code, missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] },
@@ -300,8 +296,4 @@ function normalizeReason(reason: string | null | undefined): string | null {
     throw new BadInputError(`overrideReason must be 1 to ${MAX_OVERRIDE_REASON} characters`, { field: 'overrideReason', limit: MAX_OVERRIDE_REASON });
   }
   return text;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

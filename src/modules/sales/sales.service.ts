@@ -1,27 +1,26 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
+import { hasRole, isExchangeAdmin, isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
+import { CHUNK_IN, chunk, insertRows, upsertRows } from '../../db/bulk';
+import { isDuplicateKeyError } from '../../db/dialect';
+import { inTransaction } from '../../db/transaction';
 import { todayInChina } from '../../domain/dates';
 import { isValidPhone } from '../../domain/phone';
 import { assessFromFacts, isPhoneShared, type Completeness } from '../../domain/completeness';
 import { PERSON_FIELDS, personFacts, type FactPerson, type PersonFacts } from '../../domain/person-facts';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
+import { normalizeCode } from '../../domain/organization-codes';
+import type { OrganizationService } from '../organization/organization.service';
 import type { PiiCipher, Sealed } from '../person/pii';
 import { PersonEntity } from '../policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
-import { requireActor } from '../principal/principal.service';
 import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import {
-  CHUNK_IN,
-  chunk,
   factPersonOf,
-  insertRows,
   issuesJson,
   PERSON_OVERWRITE,
   phoneHolders,
@@ -32,7 +31,6 @@ import {
   sellerKey,
   sellerPhones,
   storedFacts,
-  upsertRows,
   settlePersonKey,
 } from './policy-writer';
 import { SalesBatchEntity, SalesPersonEntity } from './sales.entity';
@@ -173,8 +171,7 @@ export class SalesService {
       insurerId: insurer.id,
       operation: 'submitSales',
       errorCode,
-      actorPrincipalId: actor.principalId,
-      actorOrganizationId: actor.organizationId,
+      ...logActor(actor),
       counterpartyId: insurer.id,
       agreementId: grant.agreementIds[0] ?? null,
       change: { idempotencyKey: key, payloadHash: hash, records: records.length },
@@ -269,8 +266,7 @@ export class SalesService {
       await this.log.append(em, {
         insurerId: insurer.id,
         operation: 'submitSales',
-        actorPrincipalId: actor.principalId,
-        actorOrganizationId: actor.organizationId,
+        ...logActor(actor),
         counterpartyId: insurer.id,
         agreementId,
         policyNos: written.accepted.map((a) => a.policyNo),
@@ -648,8 +644,7 @@ export class SalesService {
       await this.log.append(em, {
         insurerId: null,
         operation: 'registerSalesPerson',
-        actorPrincipalId: actor.principalId,
-        actorOrganizationId: actor.organizationId,
+        ...logActor(actor),
         counterpartyId: org.id === actor.organizationId ? null : org.id,
         fields: ['salesPerson.name', 'salesPerson.phone'],
         change: { salesPersonId: row.id, organizationId: org.id, code, phoneBidx },
@@ -684,8 +679,7 @@ export class SalesService {
       await this.log.append(em, {
         insurerId,
         operation: 'reflagCompleteness',
-        actorPrincipalId: actor.principalId,
-        actorOrganizationId: actor.organizationId,
+        ...logActor(actor),
         counterpartyId: insurerId,
         agreementId,
         policyNos: part.map((r) => r.policyNo),

@@ -5,7 +5,7 @@
  */
 import { isLongTerm, LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
 import { canonicalJson } from '../../domain/canonical-json';
-import { sha256Hex } from '../../domain/hash-chain';
+import { sha256Hex } from '../../domain/sha256';
 import { isIsoDate, todayInChina } from '../../domain/dates';
 import { isGender, isIdType, isRelationship, type Gender, type IdType, type Relationship } from '../../domain/enums';
 
