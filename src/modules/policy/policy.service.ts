@@ -12,7 +12,7 @@ import type { OrganizationEntity } from '../organization/organization.entity';
 import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
 import { sha256Hex } from '../../domain/sha256';
 import type { OrganizationService } from '../organization/organization.service';
-import { normalizePolicyNo } from '../sales/sales.validation';
+import { normalizePolicyNo } from './policy.validation';
 import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';

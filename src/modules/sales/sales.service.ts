@@ -32,18 +32,16 @@ import {
   sellerPhones,
   storedFacts,
   settlePersonKey,
-} from './policy-writer';
-import { SalesBatchEntity, SalesPersonEntity } from './sales.entity';
+} from '../policy/policy-store';
+import { SalesPersonEntity } from '../policy/sales-person.entity';
+import { LIMITS, MAX_IDEMPOTENCY_KEY, type CleanPerson, type FieldErrorData } from '../policy/policy.validation';
+import { SalesBatchEntity } from './sales.entity';
 import {
   checkRecord,
-  LIMITS,
   MAX_BATCH_RECORDS,
-  MAX_IDEMPOTENCY_KEY,
   normalizeSalesPersonCode,
   payloadHash,
-  type CleanPerson,
   type CleanRecord,
-  type FieldErrorData,
   type SalesRecordData,
 } from './sales.validation';
 

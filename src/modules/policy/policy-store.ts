@@ -12,9 +12,9 @@ import { assessFromFacts, type Completeness } from '../../domain/completeness';
 import type { Gender, IdType, Relationship } from '../../domain/enums';
 import { PERSON_FIELDS, type FactPerson, type PersonFacts } from '../../domain/person-facts';
 import type { PiiCipher } from '../person/pii';
-import { PersonEntity } from '../policy/person.entity';
-import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../policy/policy.entity';
-import { SalesPersonEntity } from './sales.entity';
+import { PersonEntity } from './person.entity';
+import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from './policy.entity';
+import { SalesPersonEntity } from './sales-person.entity';
 
 export const PERSON_OVERWRITE = ['name', 'gender', 'birth_date', 'id_type', 'id_number_enc', 'id_number_bidx', 'phone_enc', 'phone_bidx', 'address', 'key_id', 'facts', 'updated_at'];
 export const POLICY_OVERWRITE = [
