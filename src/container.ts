@@ -11,6 +11,7 @@ import { CorrectionService } from './modules/correction/correction.service';
 import { SummaryService } from './modules/summary/summary.service';
 import { PiiCipher } from './modules/person/pii';
 import { PolicyService } from './modules/policy/policy.service';
+import { SalesPeopleService } from './modules/sales/sales-people.service';
 import { SalesService } from './modules/sales/sales.service';
 import { TransferLogService } from './modules/transfer-log/transfer-log.service';
 
@@ -23,11 +24,12 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const grants = new GrantService(db);
   const pii = new PiiCipher(secrets.dataKey);
   const policies = new PolicyService(db, organizations, grants, transferLog);
-  const sales = new SalesService(db, organizations, grants, transferLog, pii);
+  const sales = new SalesService(db, grants, transferLog, pii);
+  const salesPeople = new SalesPeopleService(organizations, transferLog, pii);
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
-  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, summary, remediation, corrections };
+  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -182,7 +182,7 @@ function contextOf(services: Services, actor: Actor, now: Date): RequestContext 
 export async function seedDemoPolicies(services: Services): Promise<{ accepted: number; rejected: number }> {
   const now = new Date();
   const bankAdmin = await demoActor(services, 'DEMO_BANK', 'demo-bank-admin');
-  await services.sales.registerSalesPerson(contextOf(services, bankAdmin, now), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
+  await services.salesPeople.registerSalesPerson(contextOf(services, bankAdmin, now), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
   let accepted = 0;
   let rejected = 0;
   for (const [orgCode, principal, channel, count, offset] of [

@@ -1,7 +1,7 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { hasRole, isKind, logActor, requireActor, type Actor } from '../../auth/actor';
+import { hasRole, isKind, logActor, requireActor, requireAttestation, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
-import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
+import { AgreementInactiveError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
 import { CHUNK_IN, chunk } from '../../db/bulk';
 import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
@@ -10,6 +10,7 @@ import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
 import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
+import { mergeClearFields } from '../../domain/person-merge';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import type { PiiCipher, Sealed } from '../person/pii';
@@ -18,8 +19,8 @@ import type { PiiView } from '../policy/person.type';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import type { PolicyService } from '../policy/policy.service';
 import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
-import { orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../policy/policy-store';
-import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
+import { blankOf, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../policy/policy-store';
+import { logReflagged, REFLAG_ENTRY_POLICIES } from '../policy/policy-reflag';
 import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
@@ -79,7 +80,7 @@ const CORRECTION_KINDS = ['INSURER', 'BROKER', 'BANK_CHANNEL'] as const;
  *
  * A correction changes ONE person row (shared by every policy of the insurer
  * that names that person), and then re-checks every affected policy with the
- * sales path's own code (policy-writer: person facts, phone sharing, the
+ * sales path's own code (policy-store: person facts, phone sharing, the
  * seller's phone, stored verdict and missing-field rows), so the stored
  * completeness, the summaries and the clean-up campaigns see it at once.
  */
@@ -161,10 +162,7 @@ export class CorrectionService {
       await refuse('AGREEMENT_INACTIVE');
       throw new AgreementInactiveError(`No active data-sharing agreement grants CORRECT_RECORDS on ${insurer.code}`);
     }
-    if (!actor.attestedAt) {
-      await refuse('ATTESTATION_REQUIRED');
-      throw new AttestationRequiredError();
-    }
+    await requireAttestation(actor, refuse);
 
     const idempotency: Idempotency | null = key === null ? null : { key, hash: this.requestHash(clean) };
     const stored = idempotency ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
@@ -370,18 +368,8 @@ export class CorrectionService {
         rechecked: [completenessOf(corrected), ...first.map(completenessOf)],
       },
     });
-    for (const part of chunk(rest, REFLAG_ENTRY_POLICIES)) {
-      await this.log.append(em, {
-        insurerId,
-        operation: 'reflagCompleteness',
-        ...logActor(actor),
-        counterpartyId: own ? policy.channelId : insurerId,
-        agreementId,
-        policyNos: part.map((p) => p.policyNo),
-        fields: ['completeness.status', 'completeness.issues'],
-        change: { cause: 'submitCorrection', correctionId: correction.id, reflagged: part.map(completenessOf) },
-      });
-    }
+    const cause = { actor, insurerId, counterpartyId: own ? policy.channelId : insurerId, agreementId, cause: 'submitCorrection', ref: { correctionId: correction.id } };
+    await logReflagged(this.log, em, cause, rest.map(completenessOf));
     const after = await em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
     return { correction, changes: changeRows, policy: after };
   }
@@ -427,28 +415,14 @@ export class CorrectionService {
    * is no change.
    */
   private diff(row: PersonEntity, changes: PersonChanges, sealed: SealedValues, today: string, now: Date): PersonDiff {
-    const next: PersonEntity = { ...row };
+    const { merged: next, changed } = mergeClearFields(row, changes);
     const facts: PersonFacts = { ...storedFacts(row) };
-    const out: Array<Omit<FieldChangeData, 'field'> & { field: PersonField }> = [];
-    const clear = (field: PersonField, before: string | null, after: string) => out.push({ field, before, beforeKeyId: null, after, afterKeyId: null });
+    const out: Array<Omit<FieldChangeData, 'field'> & { field: PersonField }> = changed.map((field) => ({ field, before: row[field], beforeKeyId: null, after: next[field], afterKeyId: null }));
     const factsOf = (values: Parameters<typeof personFacts>[0]) => personFacts(values, { today, key: this.pii.factKey });
-
-    if (changes.name !== undefined && changes.name !== row.name) {
-      clear('name', row.name, changes.name);
-      next.name = changes.name;
-    }
-    if (changes.gender !== undefined && changes.gender !== row.gender) {
-      clear('gender', row.gender, changes.gender);
-      next.gender = changes.gender;
-    }
-    if (changes.birthDate !== undefined && changes.birthDate !== row.birthDate) {
-      clear('birthDate', row.birthDate, changes.birthDate);
-      next.birthDate = changes.birthDate;
-    }
 
     // The identity document: its check, embedded birth date/gender and keys are facts of type and number together.
     let sealedId = false;
-    const typeChanged = changes.idType !== undefined && changes.idType !== row.idType;
+    const typeChanged = changed.includes('idType');
     if (typeChanged && changes.idNumber === undefined && row.idNumberEnc !== null) {
       throw new BadInputError('Changing idType of a person with an ID number needs idNumber in the same correction (the evidence shows both)', {
         field: 'changes.idNumber',
@@ -458,10 +432,6 @@ export class CorrectionService {
     const idType = (changes.idType ?? row.idType) as IdType | null;
     const incomingId = changes.idNumber !== undefined ? factsOf({ idType, idNumber: changes.idNumber }) : null;
     const numberChanged = incomingId !== null && (row.idNumberEnc === null || incomingId.idKey !== facts.idKey);
-    if (typeChanged) {
-      clear('idType', row.idType, changes.idType!);
-      next.idType = changes.idType!;
-    }
     if (numberChanged) {
       out.push({ field: 'idNumber', before: row.idNumberEnc, beforeKeyId: row.keyId, after: sealed.idNumber!.value, afterKeyId: sealed.idNumber!.keyId });
     }
@@ -488,23 +458,10 @@ export class CorrectionService {
       }
     }
 
-    if (changes.address !== undefined && changes.address !== row.address) {
-      clear('address', row.address, changes.address);
-      next.address = changes.address;
-      facts.addressProblem = factsOf({ address: changes.address }).addressProblem;
-    }
+    if (changed.includes('address')) facts.addressProblem = factsOf({ address: next.address }).addressProblem;
 
     settlePersonKey(this.pii, next, { idNumber: sealedId, phone: sealedPhone });
-    const values: Record<PersonField, unknown> = {
-      name: next.name,
-      gender: next.gender,
-      birthDate: next.birthDate,
-      idType: next.idType,
-      idNumber: next.idNumberEnc,
-      phone: next.phoneEnc,
-      address: next.address,
-    };
-    facts.blank = PERSON_FIELDS.filter((f) => values[f] === null || values[f] === undefined);
+    facts.blank = blankOf(next);
     next.updatedAt = now;
     const order = (f: PersonField) => PERSON_FIELDS.indexOf(f);
     return { row: next, facts, changes: out.sort((a, b) => order(a.field) - order(b.field)) };

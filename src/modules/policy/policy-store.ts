@@ -10,7 +10,8 @@ import { Brackets, In, type EntityManager } from 'typeorm';
 import { CHUNK_IN, chunk, insertRows, upsertRows } from '../../db/bulk';
 import { assessFromFacts, type Completeness } from '../../domain/completeness';
 import type { Gender, IdType, Relationship } from '../../domain/enums';
-import { PERSON_FIELDS, type FactPerson, type PersonFacts } from '../../domain/person-facts';
+import { PERSON_FIELDS, type FactPerson, type PersonField, type PersonFacts } from '../../domain/person-facts';
+import { blankFields } from '../../domain/person-merge';
 import type { PiiCipher } from '../person/pii';
 import { PersonEntity } from './person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from './policy.entity';
@@ -51,6 +52,11 @@ export function settlePersonKey(
     if (!sealed.phone && row.phoneEnc !== null) row.phoneEnc = pii.encrypt(pii.decrypt(row.phoneEnc, row.keyId)).value;
   }
   row.keyId = pii.keyId;
+}
+
+/** The fields a person row leaves blank (its facts' `blank`), the sealed ones by whether a value is held. */
+export function blankOf(row: PersonEntity): PersonField[] {
+  return blankFields(row, { idNumber: row.idNumberEnc !== null && row.idNumberEnc !== undefined, phone: row.phoneEnc !== null && row.phoneEnc !== undefined });
 }
 
 /** Facts of a stored person (a row whose facts cannot be read counts as knowing nothing: INCOMPLETE, never COMPLETE). */

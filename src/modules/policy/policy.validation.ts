@@ -6,7 +6,7 @@
  * accepts too. Pure: no I/O, no personal data in any message.
  */
 import { isIsoDate } from '../../domain/dates';
-import { isGender, isIdType, type Gender, type IdType } from '../../domain/enums';
+import { isGender, isIdType, type Gender, type IdType, type Relationship } from '../../domain/enums';
 
 /** A field-level reason a record was rejected (contract `FieldError`). */
 export interface FieldErrorData {
@@ -56,6 +56,27 @@ export interface CleanPerson {
   idNumber: string | null;
   phone: string | null;
   address: string | null;
+}
+
+export interface CleanBeneficiary {
+  person: CleanPerson;
+  relationshipToInsured: Relationship | null;
+  /** Decimal text (at most 4 decimals), as stored. */
+  sharePercent: string | null;
+  order: number | null;
+}
+
+/** A policy record that can be stored (a sales record after its checks). */
+export interface CleanRecord {
+  policyNo: string;
+  productCode: string;
+  termMonths: number;
+  applicationDate: string;
+  salesPersonCode: string | null;
+  policyholder: CleanPerson;
+  insured: CleanPerson;
+  insuredRelationship: Relationship | null;
+  beneficiaries: CleanBeneficiary[];
 }
 
 /** The longest idempotency key of a write (submitSales, submitCorrection). */

@@ -23,7 +23,7 @@ export class SalesResolver {
 
   @Mutation(() => SalesPerson, { description: 'Registers (or re-registers) a channel\'s sales person code with a name and a phone (销售实名制).' })
   async registerSalesPerson(@Arg('input', () => RegisterSalesPersonInput) input: RegisterSalesPersonInput, @Ctx() ctx: RequestContext): Promise<SalesPerson> {
-    return toSalesPerson(await ctx.services.sales.registerSalesPerson(ctx, input), ctx.services.pii);
+    return toSalesPerson(await ctx.services.salesPeople.registerSalesPerson(ctx, input), ctx.services.pii);
   }
 
   @FieldResolver(() => Organization)

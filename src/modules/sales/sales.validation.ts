@@ -7,7 +7,7 @@ import { isLongTerm, LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
 import { canonicalJson } from '../../domain/canonical-json';
 import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
-import { isRelationship, type Relationship } from '../../domain/enums';
+import { isRelationship } from '../../domain/enums';
 import {
   cleanPerson,
   Collector,
@@ -17,7 +17,8 @@ import {
   normalizePolicyNo,
   POLICY_NO,
   text,
-  type CleanPerson,
+  type CleanBeneficiary,
+  type CleanRecord,
   type FieldErrorData,
   type PersonInputData,
 } from '../policy/policy.validation';
@@ -40,27 +41,6 @@ export interface SalesRecordData {
   insured?: PersonInputData | null;
   insuredRelationship?: unknown;
   beneficiaries?: BeneficiaryInputData[] | null;
-}
-
-export interface CleanBeneficiary {
-  person: CleanPerson;
-  relationshipToInsured: Relationship | null;
-  /** Decimal text (at most 4 decimals), as stored. */
-  sharePercent: string | null;
-  order: number | null;
-}
-
-/** A record that can be stored. */
-export interface CleanRecord {
-  policyNo: string;
-  productCode: string;
-  termMonths: number;
-  applicationDate: string;
-  salesPersonCode: string | null;
-  policyholder: CleanPerson;
-  insured: CleanPerson;
-  insuredRelationship: Relationship | null;
-  beneficiaries: CleanBeneficiary[];
 }
 
 export type RecordCheck = { ok: true; record: CleanRecord } | { ok: false; policyNo: string; errors: FieldErrorData[] };
