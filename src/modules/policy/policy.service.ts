@@ -5,7 +5,6 @@ import type { CompletenessStatus } from '../../domain/enums';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isSqlite } from '../../db/dialect';
 import { isId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -13,7 +12,7 @@ import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-co
 import { sha256Hex } from '../../domain/sha256';
 import type { OrganizationService } from '../organization/organization.service';
 import { normalizePolicyNo } from './policy.validation';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
@@ -82,7 +81,7 @@ export class PolicyService {
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>,
+    private readonly transferLog: Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>,
   ) {}
 
   // --------------------------------------------------------------- reading ---
@@ -231,9 +230,18 @@ export class PolicyService {
     const insurer = await this.organizations.findByCode(insurerCode);
     if (!insurer || insurer.id !== actor.organizationId) throw new NotFoundError('Policy');
     const no = normalizePolicyNo(policyNo);
+    const refusal = (errorCode: string, change: Record<string, unknown> = {}): RefusalInput => ({
+      insurerId: insurer.id,
+      operation: 'underwritePolicy',
+      errorCode,
+      ...logActor(actor),
+      policyNos: [no],
+      fields: ['status'],
+      change: { policyNo: no, errorCode, ...change },
+    });
     try {
-      const entity = await inTransaction(this.db, async (em) => {
-        await this.transferLog.lockChain(em, insurer.id);
+      // No agreement gates underwriting (the insurer's own book), so nothing is re-checked under the chain lock.
+      const entity = await this.transferLog.writeOnChain(insurer.id, async (em) => {
         const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId: insurer.id, no });
         if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
         const policy = await qb.getOne();
@@ -270,19 +278,11 @@ export class PolicyService {
           },
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
-      });
+      }, { refuseOn: async () => undefined, refusal });
       return { entity, view: FULL };
     } catch (error) {
       if (error instanceof IncompleteCustomerInfoError || error instanceof SuspectCustomerInfoError) {
-        await this.transferLog.recordRefusal({
-          insurerId: insurer.id,
-          operation: 'underwritePolicy',
-          errorCode: error.code,
-          ...logActor(actor),
-          policyNos: [no],
-          fields: ['status'],
-          change: { policyNo: no, errorCode: error.code, missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] },
-        });
+        await this.transferLog.recordRefusal(refusal(error.code, { missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] }));
       }
       throw error;
     }
