@@ -20,6 +20,7 @@ import { PiiCipher } from './modules/person/pii';
 import { PersonResolver, PolicyResolver } from './modules/policy/policy.resolver';
 import { PolicyService } from './modules/policy/policy.service';
 import { SalesResolver } from './modules/sales/sales.resolver';
+import { SalesPeopleService } from './modules/sales/sales-people.service';
 import { SalesService } from './modules/sales/sales.service';
 import { TransferLogResolver } from './modules/transfer-log/transfer-log.resolver';
 import { TransferLogService } from './modules/transfer-log/transfer-log.service';
@@ -33,11 +34,12 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const grants = new GrantService(db);
   const pii = new PiiCipher(secrets.dataKey);
   const policies = new PolicyService(db, organizations, grants, transferLog);
-  const sales = new SalesService(db, organizations, grants, transferLog, pii);
+  const sales = new SalesService(db, grants, transferLog, pii);
+  const salesPeople = new SalesPeopleService(organizations, transferLog, pii);
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
-  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, summary, remediation, corrections };
+  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -56,7 +58,7 @@ export function createResolverContainer(services: Services): ContainerType {
     new TransferLogResolver(services.transferLog),
     new PolicyResolver(services.policies),
     new PersonResolver(services.pii),
-    new SalesResolver(services.sales, services.pii),
+    new SalesResolver(services.sales, services.salesPeople, services.pii),
     new SummaryResolver(services.summary),
     new RemediationResolver(services.remediation),
     new RemediationProgressResolver(),

@@ -1,3 +1,4 @@
+import { AttestationRequiredError, UnauthenticatedError } from '../graphql/errors';
 import type { OrganizationEntity, OrganizationKind } from '../modules/organization/organization.entity';
 import { parseRoles, type PrincipalEntity, type Role } from '../modules/principal/principal.entity';
 
@@ -12,6 +13,33 @@ export interface Actor {
   readonly attestedAt: Date | null;
   readonly isBootstrap: boolean;
 }
+
+/** The caller of a request that needs one: UNAUTHENTICATED without (the shield's gate already refused most such calls). */
+export function requireActor(ctx: { readonly actor: Actor | null }): Actor {
+  if (!ctx.actor) throw new UnauthenticatedError();
+  return ctx.actor;
+}
+
+/** Who acted, as every transfer-log entry names it (`actorPrincipalId`, `actorOrganizationId`). */
+export function logActor(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
+  return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
+}
+
+/**
+ * The staff attestation (DOMAIN.md, "What the templates add": staff never
+ * submit a change for a customer without the customer's request): every
+ * write of customer data (submitSales, submitCorrection) needs the caller to
+ * have signed it. ATTESTATION_REQUIRED otherwise, after `recordRefusal` has
+ * put the attempt on the record.
+ */
+export async function requireAttestation(actor: Actor, recordRefusal: (errorCode: 'ATTESTATION_REQUIRED') => Promise<void>): Promise<void> {
+  if (actor.attestedAt) return;
+  await recordRefusal('ATTESTATION_REQUIRED');
+  throw new AttestationRequiredError();
+}
+
+/** The kinds that distribute policies for insurers: their principals act under data-sharing agreements. */
+export const PARTNER_KINDS = ['BROKER', 'BANK_CHANNEL'] as const;
 
 export function hasRole(actor: Actor | null, ...roles: Role[]): boolean {
   return !!actor && roles.some((role) => actor.roles.includes(role));

@@ -175,7 +175,7 @@ async function demoActor(services: Services, orgCode: string, principalName: str
 export async function seedDemoPolicies(services: Services): Promise<{ accepted: number; rejected: number }> {
   const now = new Date();
   const bankAdmin = await demoActor(services, 'DEMO_BANK', 'demo-bank-admin');
-  await services.sales.registerSalesPerson(contextForActor(bankAdmin, now, services), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
+  await services.salesPeople.registerSalesPerson(contextForActor(bankAdmin, now, services), { code: DEMO_SELLER.code, name: DEMO_SELLER.name, phone: DEMO_SELLER.phone });
   let accepted = 0;
   let rejected = 0;
   for (const [orgCode, principal, channel, count, offset] of [

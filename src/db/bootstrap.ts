@@ -1,5 +1,5 @@
 import type { Services } from '../container';
-import { EXCHANGE_CODE } from '../modules/organization/organization.service';
+import { EXCHANGE_CODE } from '../domain/organization-codes';
 import { inTransaction } from './transaction';
 
 /**

@@ -5,11 +5,6 @@ import type { DatabaseConfig } from '../config';
 import { entities } from './entities';
 import { migrations } from '../../migrations';
 
-/** Whether this data source is the embedded SQLite default (one shared connection). */
-export function isSqlite(db: DataSource): boolean {
-  return db.options.type === 'better-sqlite3';
-}
-
 /**
  * Options for MySQL 8 / MariaDB 10.11+ or better-sqlite3; `synchronize` is never on.
  * `flavor` tells TypeORM which of the two MySQL dialects answers: MariaDB reports

@@ -6,7 +6,8 @@ import { PrincipalEntity } from '../modules/principal/principal.entity';
 import { RemediationCampaignEntity, RemediationItemEntity } from '../modules/remediation/remediation.entity';
 import { PersonEntity } from '../modules/policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../modules/policy/policy.entity';
-import { SalesBatchEntity, SalesPersonEntity } from '../modules/sales/sales.entity';
+import { SalesPersonEntity } from '../modules/policy/sales-person.entity';
+import { SalesBatchEntity } from '../modules/sales/sales.entity';
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from '../modules/transfer-log/transfer-log.entity';
 
 /** Every TypeORM entity, listed explicitly (no globs: the same list in src and dist). */

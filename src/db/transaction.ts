@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { isSqlite } from './data-source';
+import { isSqlite } from './dialect';
 
 /** MySQL/MariaDB errors after which the whole transaction may simply be run again. */
 const RETRYABLE_ERRNOS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
@@ -16,14 +16,6 @@ export function isRetryableError(error: unknown): boolean {
   const e = error as { errno?: number; driverError?: { errno?: number } } | null;
   const errno = e?.errno ?? e?.driverError?.errno;
   return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
-}
-
-/** A unique index refused a row (MySQL 1062, SQLite's constraint errors): someone else wrote it first. */
-export function isDuplicateKeyError(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
-  const code = e?.code ?? e?.driverError?.code ?? '';
-  return errno === 1062 /* ER_DUP_ENTRY */ || code.startsWith('SQLITE_CONSTRAINT');
 }
 
 export interface TransactionOptions {

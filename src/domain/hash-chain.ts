@@ -9,18 +9,13 @@
  * is the entry without its `prevHash` and `hash` fields (see
  * `chainContent`), serialised by `canonical-json.ts`.
  */
-import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
+import { sha256Hex } from './sha256';
 
 /** `prevHash` of the first entry of every chain: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** Lower-case hex SHA-256 of the UTF-8 encoding of `text`. */
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /** True for 64 lower-case hex characters. */
 export function isHash(value: unknown): value is string {

@@ -11,5 +11,8 @@ export * from './underwriting';
 export * from './masking';
 export * from './canonical-json';
 export * from './hash-chain';
+export * from './sha256';
+export * from './organization-codes';
+export * from './person-merge';
 export { personFacts, factPerson, phoneKeyOf, CLEAR_KEY, PERSON_FIELDS } from './person-facts';
 export type { PersonFacts, FactPerson, FactRecord, FactContext, FactBeneficiary, FactKey, IdCheckFact, PersonFactsOptions, PersonField } from './person-facts';

@@ -1,7 +1,7 @@
 import { DEMO_POLICY_COUNTS, DEMO_SELLER, demoRecords } from '../../src/cli/demo-policies';
 import { seedDemo } from '../../src/cli/demo-seed';
 import { PolicyEntity } from '../../src/modules/policy/policy.entity';
-import { SalesPersonEntity } from '../../src/modules/sales/sales.entity';
+import { SalesPersonEntity } from '../../src/modules/policy/sales-person.entity';
 import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';

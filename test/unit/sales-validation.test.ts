@@ -1,5 +1,6 @@
 import { makeResidentId } from '../../src/domain/resident-id';
-import { checkRecord, LIMITS, MAX_BENEFICIARIES, normalizePolicyNo, payloadHash, type SalesRecordData } from '../../src/modules/sales/sales.validation';
+import { LIMITS, normalizePolicyNo } from '../../src/modules/policy/policy.validation';
+import { checkRecord, MAX_BENEFICIARIES, payloadHash, type SalesRecordData } from '../../src/modules/sales/sales.validation';
 
 const TODAY = '2026-03-15';
 const ID = makeResidentId({ region: '110105', birthDate: '1980-05-20', sequence: 131 });

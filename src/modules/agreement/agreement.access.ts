@@ -9,13 +9,10 @@
  * (the EXCHANGE ADMIN, who only reads; a party's principal who is not an
  * ADMIN; the proposing side trying to sign for the other side) gets FORBIDDEN.
  */
-import { hasRole, isExchangeAdmin, isKind, type Actor } from '../../auth/actor';
+import { hasRole, isExchangeAdmin, isKind, PARTNER_KINDS, type Actor } from '../../auth/actor';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import type { AgreementEntity } from './agreement.entity';
 import { agreementStatus, sideOf, type AgreementSide } from './agreement.status';
-
-/** The kinds of organization that can be the partner of an agreement (the distribution channels). */
-export const PARTNER_KINDS = ['BROKER', 'BANK_CHANNEL'] as const;
 
 /** Whether a caller's organization is a distribution partner: what it may see of an insurer's book is what it sold, under an agreement. */
 export function isPartner(actor: Actor): boolean {

@@ -1,13 +1,13 @@
 import { Brackets, type DataSource, type EntityManager } from 'typeorm';
-import { isExchangeAdmin, type Actor } from '../../auth/actor';
+import { isExchangeAdmin, logActor, PARTNER_KINDS, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
+import { normalizeCode } from '../../domain/organization-codes';
+import type { OrganizationService } from '../organization/organization.service';
 import type { TransferLogService } from '../transfer-log/transfer-log.service';
-import { requireActor } from '../principal/principal.service';
-import { checkSign, checkTerminate, mayChangeAgreements, PARTNER_KINDS } from './agreement.access';
+import { checkSign, checkTerminate, mayChangeAgreements } from './agreement.access';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { agreementStatus, counterpartyOf, formatScopes, isAgreementScope, normalizeScopes, parseScopes, type AgreementSide } from './agreement.status';
 
@@ -185,8 +185,7 @@ export class AgreementService {
     return this.log.append(em, {
       insurerId: agreement.insurerId,
       operation,
-      actorPrincipalId: actor.principalId,
-      actorOrganizationId: actor.organizationId,
+      ...logActor(actor),
       counterpartyId: counterpartyOf(agreement, actor.organizationId),
       agreementId: agreement.id,
       fields,

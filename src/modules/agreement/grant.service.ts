@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { isSqlite } from '../../db/dialect';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, UnauthenticatedError } from '../../graphql/errors';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
@@ -53,7 +54,7 @@ export class GrantService {
       .getRepository(AgreementEntity)
       .createQueryBuilder('a')
       .where('a.insurer_id = :insurerId AND a.partner_id = :organizationId', { insurerId, organizationId });
-    if (em.connection.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
+    if (!isSqlite(em.connection)) query.setLock('pessimistic_write');
     const rows = await query.getMany();
     return unionGrant(rows.filter((a) => isActiveAt(a, at)));
   }

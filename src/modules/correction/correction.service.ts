@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { isKind, type Actor } from '../../auth/actor';
+import { isKind, logActor, requireActor, requireAttestation, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
-import { AgreementInactiveError, AttestationRequiredError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
+import { AgreementInactiveError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { isDuplicateKeyError } from '../../db/transaction';
+import { CHUNK_IN, chunk } from '../../db/bulk';
+import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
 import { canonicalJson } from '../../domain/canonical-json';
+import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
 import { PERSON_FIELDS, personFacts, type PersonField, type PersonFacts } from '../../domain/person-facts';
+import { mergeClearFields } from '../../domain/person-merge';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import type { PiiCipher, Sealed } from '../person/pii';
@@ -16,11 +18,10 @@ import { PersonEntity } from '../policy/person.entity';
 import type { PiiView } from '../policy/person.type';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import type { PolicyService } from '../policy/policy.service';
-import { requireActor } from '../principal/principal.service';
-import { MAX_IDEMPOTENCY_KEY } from '../sales/sales.validation';
-import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
-import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
-import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
+import { blankOf, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../policy/policy-store';
+import { logReflagged, REFLAG_ENTRY_POLICIES } from '../policy/policy-reflag';
+import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import { mayCorrectRecords } from './correction.access';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
@@ -70,13 +71,6 @@ interface Idempotency {
 /** What the transaction of a correction produced (or, for a replay, had produced). */
 type Applied = Omit<CorrectionRecord, 'view'>;
 
-function isSqlite(em: EntityManager): boolean {
-  return em.connection.options.type === 'better-sqlite3';
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /**
  * Corrections of customer information with the customer's evidence
@@ -86,7 +80,7 @@ function sha256(text: string): string {
  *
  * A correction changes ONE person row (shared by every policy of the insurer
  * that names that person), and then re-checks every affected policy with the
- * sales path's own code (policy-writer: person facts, phone sharing, the
+ * sales path's own code (policy-store: person facts, phone sharing, the
  * seller's phone, stored verdict and missing-field rows), so the stored
  * completeness, the summaries and the clean-up campaigns see it at once.
  */
@@ -149,7 +143,7 @@ export class CorrectionService {
       insurerId: insurer.id,
       operation: 'submitCorrection',
       errorCode,
-      ...actorFields(ctx),
+      ...logActor(actor),
       counterpartyId: own ? null : insurer.id,
       agreementId,
       policyNos: [clean.policyNo],
@@ -168,10 +162,7 @@ export class CorrectionService {
       await refuse('AGREEMENT_INACTIVE');
       throw new AgreementInactiveError(`No active data-sharing agreement grants CORRECT_RECORDS on ${insurer.code}`);
     }
-    if (!actor.attestedAt) {
-      await refuse('ATTESTATION_REQUIRED');
-      throw new AttestationRequiredError();
-    }
+    await requireAttestation(actor, refuse);
 
     const idempotency: Idempotency | null = key === null ? null : { key, hash: this.requestHash(clean) };
     const stored = idempotency ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
@@ -220,7 +211,7 @@ export class CorrectionService {
     const replay = idempotency ? await this.findByKey(em, actor.organizationId, idempotency) : null;
     if (replay) return replay;
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
-    if (!isSqlite(em)) qb.setLock('pessimistic_write');
+    if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
     const policy = await qb.getOne();
     if (!policy || (!own && policy.channelId !== actor.organizationId)) throw new NotFoundError('Policy');
     if (policy.version !== clean.expectedVersion) throw new VersionConflictError(policy.version);
@@ -305,7 +296,7 @@ export class CorrectionService {
     const byPhone = await policiesTouching(em, insurerId, phones, [], [policy.id, ...sharing.map((p) => p.id)]);
     const others = [...sharing, ...byPhone].sort((a, b) => (a.policyNo < b.policyNo ? -1 : a.policyNo > b.policyNo ? 1 : 0));
     // Policies naming the person changed too (their version stays: it counts edits of the policy itself).
-    for (const part of chunk(sharing.map((p) => p.id), 1000)) {
+    for (const part of chunk(sharing.map((p) => p.id), CHUNK_IN)) {
       await em.createQueryBuilder().update(PolicyEntity).set({ updatedAt: now }).where('id IN (:...ids)', { ids: part }).execute();
     }
     const corrected: PolicyEntity = { ...policy, insuredRelationship, version: policy.version + 1, updatedAt: now };
@@ -356,7 +347,7 @@ export class CorrectionService {
     await this.log.append(em, {
       insurerId,
       operation: 'submitCorrection',
-      ...actorOf(actor),
+      ...logActor(actor),
       counterpartyId: own ? policy.channelId : insurerId,
       agreementId,
       policyNos: [policy.policyNo, ...first.map((p) => p.policyNo)],
@@ -372,23 +363,13 @@ export class CorrectionService {
         // Keyed blind indexes only: no ID number or phone, not even hashed in a guessable way.
         ...bidxChange('idNumber', person.idNumberBidx, diff.row.idNumberBidx),
         ...bidxChange('phone', person.phoneBidx, diff.row.phoneBidx),
-        evidence: { method: clean.evidence.method, referenceSha256: sha256(clean.evidence.reference), confirmedAt: clean.evidence.confirmedAt.toISOString() },
+        evidence: { method: clean.evidence.method, referenceSha256: sha256Hex(clean.evidence.reference), confirmedAt: clean.evidence.confirmedAt.toISOString() },
         completeness: statusOf.get(policy.id) ?? policy.completeness,
         rechecked: [completenessOf(corrected), ...first.map(completenessOf)],
       },
     });
-    for (const part of chunk(rest, REFLAG_ENTRY_POLICIES)) {
-      await this.log.append(em, {
-        insurerId,
-        operation: 'reflagCompleteness',
-        ...actorOf(actor),
-        counterpartyId: own ? policy.channelId : insurerId,
-        agreementId,
-        policyNos: part.map((p) => p.policyNo),
-        fields: ['completeness.status', 'completeness.issues'],
-        change: { cause: 'submitCorrection', correctionId: correction.id, reflagged: part.map(completenessOf) },
-      });
-    }
+    const cause = { actor, insurerId, counterpartyId: own ? policy.channelId : insurerId, agreementId, cause: 'submitCorrection', ref: { correctionId: correction.id } };
+    await logReflagged(this.log, em, cause, rest.map(completenessOf));
     const after = await em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
     return { correction, changes: changeRows, policy: after };
   }
@@ -422,7 +403,7 @@ export class CorrectionService {
       ...(idNumber !== undefined ? { idNumber: this.pii.idNumberKey(clean.changes.idType ?? null, idNumber) } : {}),
       ...(phone !== undefined ? { phone: this.pii.phoneIndex(phone) } : {}),
     };
-    return sha256(canonicalJson({ ...clean, changes }));
+    return sha256Hex(canonicalJson({ ...clean, changes }));
   }
 
   /**
@@ -434,28 +415,14 @@ export class CorrectionService {
    * is no change.
    */
   private diff(row: PersonEntity, changes: PersonChanges, sealed: SealedValues, today: string, now: Date): PersonDiff {
-    const next: PersonEntity = { ...row };
+    const { merged: next, changed } = mergeClearFields(row, changes);
     const facts: PersonFacts = { ...storedFacts(row) };
-    const out: Array<Omit<FieldChangeData, 'field'> & { field: PersonField }> = [];
-    const clear = (field: PersonField, before: string | null, after: string) => out.push({ field, before, beforeKeyId: null, after, afterKeyId: null });
+    const out: Array<Omit<FieldChangeData, 'field'> & { field: PersonField }> = changed.map((field) => ({ field, before: row[field], beforeKeyId: null, after: next[field], afterKeyId: null }));
     const factsOf = (values: Parameters<typeof personFacts>[0]) => personFacts(values, { today, key: this.pii.factKey });
-
-    if (changes.name !== undefined && changes.name !== row.name) {
-      clear('name', row.name, changes.name);
-      next.name = changes.name;
-    }
-    if (changes.gender !== undefined && changes.gender !== row.gender) {
-      clear('gender', row.gender, changes.gender);
-      next.gender = changes.gender;
-    }
-    if (changes.birthDate !== undefined && changes.birthDate !== row.birthDate) {
-      clear('birthDate', row.birthDate, changes.birthDate);
-      next.birthDate = changes.birthDate;
-    }
 
     // The identity document: its check, embedded birth date/gender and keys are facts of type and number together.
     let sealedId = false;
-    const typeChanged = changes.idType !== undefined && changes.idType !== row.idType;
+    const typeChanged = changed.includes('idType');
     if (typeChanged && changes.idNumber === undefined && row.idNumberEnc !== null) {
       throw new BadInputError('Changing idType of a person with an ID number needs idNumber in the same correction (the evidence shows both)', {
         field: 'changes.idNumber',
@@ -465,10 +432,6 @@ export class CorrectionService {
     const idType = (changes.idType ?? row.idType) as IdType | null;
     const incomingId = changes.idNumber !== undefined ? factsOf({ idType, idNumber: changes.idNumber }) : null;
     const numberChanged = incomingId !== null && (row.idNumberEnc === null || incomingId.idKey !== facts.idKey);
-    if (typeChanged) {
-      clear('idType', row.idType, changes.idType!);
-      next.idType = changes.idType!;
-    }
     if (numberChanged) {
       out.push({ field: 'idNumber', before: row.idNumberEnc, beforeKeyId: row.keyId, after: sealed.idNumber!.value, afterKeyId: sealed.idNumber!.keyId });
     }
@@ -495,23 +458,10 @@ export class CorrectionService {
       }
     }
 
-    if (changes.address !== undefined && changes.address !== row.address) {
-      clear('address', row.address, changes.address);
-      next.address = changes.address;
-      facts.addressProblem = factsOf({ address: changes.address }).addressProblem;
-    }
+    if (changed.includes('address')) facts.addressProblem = factsOf({ address: next.address }).addressProblem;
 
     settlePersonKey(this.pii, next, { idNumber: sealedId, phone: sealedPhone });
-    const values: Record<PersonField, unknown> = {
-      name: next.name,
-      gender: next.gender,
-      birthDate: next.birthDate,
-      idType: next.idType,
-      idNumber: next.idNumberEnc,
-      phone: next.phoneEnc,
-      address: next.address,
-    };
-    facts.blank = PERSON_FIELDS.filter((f) => values[f] === null || values[f] === undefined);
+    facts.blank = blankOf(next);
     next.updatedAt = now;
     const order = (f: PersonField) => PERSON_FIELDS.indexOf(f);
     return { row: next, facts, changes: out.sort((a, b) => order(a.field) - order(b.field)) };
@@ -532,7 +482,7 @@ export class CorrectionService {
       order: { id: 'DESC' },
     });
     const byCorrection = new Map<string, CorrectionChangeEntity[]>();
-    for (const part of chunk(rows.map((r) => r.id), 1000)) {
+    for (const part of chunk(rows.map((r) => r.id), CHUNK_IN)) {
       const changes = await this.db.getRepository(CorrectionChangeEntity).find({ where: { correctionId: In(part) }, order: { correctionId: 'ASC', ord: 'ASC' } });
       for (const c of changes) byCorrection.set(c.correctionId, [...(byCorrection.get(c.correctionId) ?? []), c]);
     }
@@ -548,8 +498,4 @@ function checkIdempotencyKey(value: string | null | undefined): string | null {
     throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey', limit: MAX_IDEMPOTENCY_KEY });
   }
   return key;
-}
-
-function actorOf(actor: Actor): { actorPrincipalId: string; actorOrganizationId: string } {
-  return { actorPrincipalId: actor.principalId, actorOrganizationId: actor.organizationId };
 }

@@ -22,8 +22,8 @@ import type { Relationship } from '../../domain/enums';
 import { isRelationship } from '../../domain/enums';
 import { PERSON_FIELDS, type PersonField } from '../../domain/person-facts';
 import { BadInputError } from '../../graphql/errors';
-import { normalizeCode } from '../organization/organization.service';
-import { checkPerson, LIMITS, normalizePolicyNo, type CleanPerson, type PersonInputData } from '../sales/sales.validation';
+import { normalizeCode } from '../../domain/organization-codes';
+import { checkPerson, LIMITS, normalizePolicyNo, POLICY_NO, type CleanPerson, type PersonInputData } from '../policy/policy.validation';
 import { EVIDENCE_METHODS, PERSON_ROLES, type EvidenceMethod, type PersonRole } from './correction.entity';
 
 export const MAX_EVIDENCE_REFERENCE = 200;
@@ -32,7 +32,6 @@ export const MAX_EVIDENCE_AGE_DAYS = 365;
 /** Tolerated difference between the caller's clock and ours for `confirmedAt`. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const POLICY_NO = /^[A-Z0-9\-_/]+$/;
 
 export interface EvidenceInputData {
   method?: unknown;

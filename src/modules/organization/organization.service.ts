@@ -3,17 +3,10 @@ import type { RequestContext } from '../../graphql/context';
 import { BadInputError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
+import { DIRECT_CHANNEL_CODE, EXCHANGE_CODE, normalizeCode } from '../../domain/organization-codes';
 import { OrganizationEntity, type OrganizationKind } from './organization.entity';
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{1,31}$/;
-
-/** Organization codes are case-insensitive on the wire and stored upper-case. */
-export function normalizeCode(code: string): string {
-  return code.trim().toUpperCase();
-}
-
-export const EXCHANGE_CODE = 'EXCHANGE';
-export const DIRECT_CHANNEL_CODE = 'DIRECT';
 
 export class OrganizationService {
   constructor(private readonly db: DataSource) {}

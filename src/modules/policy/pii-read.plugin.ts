@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { DataSource } from 'typeorm';
+import { logActor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { inTransaction } from '../../db/transaction';
 import type { Logger } from '../../logger';
@@ -31,8 +32,7 @@ export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<Trans
                 await deps.transferLog.append(em, {
                   insurerId: read.insurerId,
                   operation: 'READ_PII',
-                  actorPrincipalId: actor.principalId,
-                  actorOrganizationId: actor.organizationId,
+                  ...logActor(actor),
                   counterpartyId: read.insurerId,
                   agreementId: read.agreementId,
                   policyNos: read.policyNos,

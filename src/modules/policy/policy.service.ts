@@ -1,26 +1,25 @@
-import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import type { Actor } from '../../auth/actor';
+import { logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
 import { underwritingArt6_3 } from '../../domain/underwriting';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
+import { isSqlite } from '../../db/dialect';
 import { isId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
 import { isPartner } from '../agreement/agreement.access';
 import type { GrantService } from '../agreement/grant.service';
 import type { OrganizationEntity } from '../organization/organization.entity';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
-import { requireActor } from '../principal/principal.service';
-import { normalizePolicyNo } from '../sales/sales.validation';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
+import { sha256Hex } from '../../domain/sha256';
+import type { OrganizationService } from '../organization/organization.service';
+import { normalizePolicyNo } from './policy.validation';
+import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
 import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
-import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -54,10 +53,6 @@ export const POLICY_CURSOR = 'pol';
 export const DIRECT_CHANNEL = DIRECT_CHANNEL_CODE;
 export const MAX_OVERRIDE_REASON = 500;
 
-function isSqlite(em: EntityManager): boolean {
-  return em.connection.options.type === 'better-sqlite3';
-}
-
 /**
  * Reading policies (`policy`, `policies`) and underwriting them
  * (`underwritePolicy`). A record the caller may not see is answered as
@@ -70,7 +65,7 @@ export class PolicyService {
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>,
+    private readonly transferLog: Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>,
   ) {}
 
   // --------------------------------------------------------------- reading ---
@@ -204,11 +199,20 @@ export class PolicyService {
     const insurer = await this.organizations.findByCode(insurerCode);
     if (!insurer || insurer.id !== actor.organizationId) throw new NotFoundError('Policy');
     const no = normalizePolicyNo(policyNo);
+    const refusal = (errorCode: string, change: Record<string, unknown> = {}): RefusalInput => ({
+      insurerId: insurer.id,
+      operation: 'underwritePolicy',
+      errorCode,
+      ...logActor(actor),
+      policyNos: [no],
+      fields: ['status'],
+      change: { policyNo: no, errorCode, ...change },
+    });
     try {
-      const entity = await inTransaction(this.db, async (em) => {
-        await this.transferLog.lockChain(em, insurer.id);
+      // No agreement gates underwriting (the insurer's own book), so nothing is re-checked under the chain lock.
+      const entity = await this.transferLog.writeOnChain(insurer.id, async (em) => {
         const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId: insurer.id, no });
-        if (!isSqlite(em)) qb.setLock('pessimistic_write');
+        if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
         const policy = await qb.getOne();
         if (!policy) throw new NotFoundError('Policy');
         if (policy.status === 'UNDERWRITTEN') throw new BadInputError('The policy is already underwritten', { reason: 'UNDERWRITTEN' });
@@ -229,7 +233,7 @@ export class PolicyService {
         await this.transferLog.append(em, {
           insurerId: insurer.id,
           operation: 'underwritePolicy',
-          ...actorFields(ctx),
+          ...logActor(actor),
           policyNos: [policy.policyNo],
           fields: override ? ['status', 'underwritingOverride'] : ['status'],
           change: {
@@ -240,23 +244,15 @@ export class PolicyService {
             completeness: verdict.status,
             override: override !== null,
             overriddenIssues: override?.issues ?? [],
-            overrideReasonSha256: override ? sha256(override.reason) : null,
+            overrideReasonSha256: override ? sha256Hex(override.reason) : null,
           },
         });
         return em.getRepository(PolicyEntity).findOneByOrFail({ id: policy.id });
-      });
+      }, { refuseOn: async () => undefined, refusal });
       return { entity, view: FULL_VIEW };
     } catch (error) {
       if (error instanceof IncompleteCustomerInfoError || error instanceof SuspectCustomerInfoError) {
-        await this.transferLog.recordRefusal({
-          insurerId: insurer.id,
-          operation: 'underwritePolicy',
-          errorCode: error.code,
-          ...actorFields(ctx),
-          policyNos: [no],
-          fields: ['status'],
-          change: { policyNo: no, errorCode: error.code, missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] },
-        });
+        await this.transferLog.recordRefusal(refusal(error.code, { missing: error.extensions.missing ?? [], issues: error.extensions.issues ?? [] }));
       }
       throw error;
     }
@@ -270,8 +266,4 @@ function normalizeReason(reason: string | null | undefined): string | null {
     throw new BadInputError(`overrideReason must be 1 to ${MAX_OVERRIDE_REASON} characters`, { field: 'overrideReason', limit: MAX_OVERRIDE_REASON });
   }
   return text;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

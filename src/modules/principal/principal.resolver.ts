@@ -6,7 +6,7 @@ import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { CreatePrincipalInput } from './principal.inputs';
 import { toPrincipal } from './principal.mapper';
-import { requireActor } from './principal.service';
+import { requireActor } from '../../auth/actor';
 import { Principal, PrincipalWithKey } from './principal.type';
 
 @Resolver(() => Principal)

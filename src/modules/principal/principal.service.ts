@@ -1,13 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { isExchangeAdmin, type Actor } from '../../auth/actor';
+import { isExchangeAdmin, logActor, requireActor, type Actor } from '../../auth/actor';
 import { generateApiKey, hashApiKey } from '../../auth/api-keys';
 import type { RequestContext } from '../../graphql/context';
-import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
+import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { OrganizationEntity } from '../organization/organization.entity';
 import type { OrganizationService } from '../organization/organization.service';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entity';
 
 export interface CreatedPrincipal {
@@ -76,7 +76,7 @@ export class PrincipalService {
       await this.transferLog.append(em, {
         insurerId: chain,
         operation: 'createPrincipal',
-        ...actorFields(ctx),
+        ...logActor(actor),
         counterpartyId: org.id === actor.organizationId ? null : org.id,
         fields: ['principal.roles'],
         change: { principalId: created.principal.id, organizationId: org.id, roles },
@@ -124,7 +124,7 @@ export class PrincipalService {
       await this.transferLog.append(em, {
         insurerId: chain,
         operation: 'revokePrincipal',
-        ...actorFields(ctx),
+        ...logActor(actor),
         counterpartyId: org.id === actor.organizationId ? null : org.id,
         fields: ['principal.revokedAt'],
         change: { principalId: principal.id, organizationId: org.id, roles: parseRoles(principal.roles), revokedAt: principal.revokedAt },
@@ -165,9 +165,4 @@ export class PrincipalService {
 /** The transfer-log chain of a change to this organization's principals: its own when an insurer, else the exchange's. */
 function chainOf(org: OrganizationEntity): string | null {
   return org.kind === 'INSURER' ? org.id : null;
-}
-
-export function requireActor(ctx: RequestContext): Actor {
-  if (!ctx.actor) throw new UnauthenticatedError();
-  return ctx.actor;
 }

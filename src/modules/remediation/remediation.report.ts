@@ -9,7 +9,7 @@
 import { csvText, type CsvCell } from '../summary/summary.csv';
 import { LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
 import type { CampaignReport, ProgressRow } from './remediation.service';
-import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
+import { DIRECT_CHANNEL_CODE } from '../../domain/organization-codes';
 
 export const REPORT_FORMATS = ['csv', 'md'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

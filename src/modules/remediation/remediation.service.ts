@@ -1,5 +1,6 @@
 import { LONG_TERM_THRESHOLD_MONTHS, UNSOUND_CONTACT_FIELDS, unsoundContactIssues } from '../../domain/scope';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import { logActor } from '../../auth/actor';
 import { newId, isId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { isIsoDate, todayInChina } from '../../domain/dates';
@@ -7,10 +8,11 @@ import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import type { GrantService } from '../agreement/grant.service';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
+import { normalizeCode } from '../../domain/organization-codes';
+import type { OrganizationService } from '../organization/organization.service';
 import { PrincipalEntity } from '../principal/principal.entity';
 import { storedCompleteness } from '../policy/stored-completeness';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogService } from '../transfer-log/transfer-log.service';
 import { isPartner } from '../agreement/agreement.access';
 import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from './remediation.access';
 import { RemediationCampaignEntity, RemediationItemEntity } from './remediation.entity';
@@ -159,7 +161,7 @@ export class RemediationService {
       await this.transferLog.append(em, {
         insurerId: insurer.id,
         operation: 'startRemediation',
-        ...actorFields(ctx),
+        ...logActor(actor),
         counterpartyId: null,
         fields: [...REMEDIATION_FIELDS],
         change: {

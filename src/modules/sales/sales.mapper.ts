@@ -1,8 +1,9 @@
 import { maskPhone } from '../../domain/masking';
 import type { PiiCipher } from '../person/pii';
 import { Completeness, CompletenessIssue } from '../policy/completeness.type';
-import type { SalesPersonEntity } from './sales.entity';
-import type { SalesRecordOutcome, SubmitSalesResult } from './sales.service';
+import type { SalesPersonEntity } from '../policy/sales-person.entity';
+import type { SalesRecordOutcome } from '../policy/policy-batch';
+import type { SubmitSalesResult } from './sales.service';
 import { FieldError, SalesPerson, SalesRecordResult, SubmitSalesPayload } from './sales.type';
 
 function toCompleteness(verdict: NonNullable<SalesRecordOutcome['completeness']>): Completeness {

@@ -7,11 +7,16 @@ import { RegisterSalesPersonInput, SalesRecordInput } from './sales.inputs';
 import { toSalesPerson, toSubmitSalesPayload } from './sales.mapper';
 import { SalesPerson, SubmitSalesPayload } from './sales.type';
 import type { SalesService } from './sales.service';
+import type { SalesPeopleService } from './sales-people.service';
 import type { PiiCipher } from '../person/pii';
 
 @Resolver(() => SalesPerson)
 export class SalesResolver {
-  constructor(private readonly salesService: SalesService, private readonly pii: PiiCipher) {}
+  constructor(
+    private readonly salesService: SalesService,
+    private readonly salesPeople: SalesPeopleService,
+    private readonly pii: PiiCipher,
+  ) {}
 
   @Mutation(() => SubmitSalesPayload, {
     description: 'A channel pushes up to 500 sold policies; each record is judged on its own (see SalesRecordResult). The same idempotencyKey replays the stored result.',
@@ -27,7 +32,7 @@ export class SalesResolver {
 
   @Mutation(() => SalesPerson, { description: 'Registers (or re-registers) a channel\'s sales person code with a name and a phone (销售实名制).' })
   async registerSalesPerson(@Arg('input', () => RegisterSalesPersonInput) input: RegisterSalesPersonInput, @Ctx() ctx: RequestContext): Promise<SalesPerson> {
-    return toSalesPerson(await this.salesService.registerSalesPerson(ctx, input), this.pii);
+    return toSalesPerson(await this.salesPeople.registerSalesPerson(ctx, input), this.pii);
   }
 
   @FieldResolver(() => Organization)

@@ -1,5 +1,5 @@
 import { In, type DataSource, type SelectQueryBuilder } from 'typeorm';
-import { isSqlite } from '../../db/data-source';
+import { isSqlite } from '../../db/dialect';
 import { isIsoDate } from '../../domain/dates';
 import { isCompletenessStatus } from '../../domain/enums';
 import type { RequestContext } from '../../graphql/context';
@@ -8,7 +8,8 @@ import { encodeCursor } from '../../graphql/pagination';
 import type { AgreementScope } from '../agreement/agreement.entity';
 import type { GrantService } from '../agreement/grant.service';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { normalizeCode, type OrganizationService } from '../organization/organization.service';
+import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
+import type { OrganizationService } from '../organization/organization.service';
 import { POLICY_STATUSES, PolicyEntity, PolicyMissingFieldEntity } from '../policy/policy.entity';
 import { POLICY_CURSOR } from '../policy/policy.mapper';
 import type { PolicyFilterData, PolicyService } from '../policy/policy.service';
@@ -16,7 +17,6 @@ import { storedCompleteness } from '../policy/stored-completeness';
 import { isPartner } from '../agreement/agreement.access';
 import { bookAccess, type Book } from './summary.access';
 import { csvText, type CsvCell } from './summary.csv';
-import { DIRECT_CHANNEL_CODE } from '../organization/organization.service';
 
 export const SUMMARY_DIMENSIONS = ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH'] as const;
 export type SummaryDimension = (typeof SUMMARY_DIMENSIONS)[number];

@@ -3,7 +3,8 @@
  * change, and the decoding of stored rows. No I/O here.
  */
 import { canonicalJson } from '../../domain/canonical-json';
-import { sha256Hex, type ChainEntry } from '../../domain/hash-chain';
+import type { ChainEntry } from '../../domain/hash-chain';
+import { sha256Hex } from '../../domain/sha256';
 
 /**
  * The hashed content of one entry. Every stored column of `transfer_log`

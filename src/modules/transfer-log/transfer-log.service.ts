@@ -4,12 +4,14 @@ import type { Secrets } from '../../db/secrets';
 import type { RequestContext } from '../../graphql/context';
 import { AppError, BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
-import { inTransaction, isDuplicateKeyError } from '../../db/transaction';
+import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
+import { inTransaction } from '../../db/transaction';
 import { isKnownKey, registerKey } from '../../db/key-registry';
 import { pageSize } from '../../graphql/pagination';
 import { ChainVerifier, entryHash, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { EXCHANGE_CODE, type OrganizationService } from '../organization/organization.service';
+import { EXCHANGE_CODE } from '../../domain/organization-codes';
+import type { OrganizationService } from '../organization/organization.service';
 import { changeDigest, chainEntryOf, decodeLogCursor, isFieldPath, parseStringArray, unique, type ChainContent } from './transfer-log.chain';
 import { CheckpointSigner, type CheckpointClaim } from './transfer-log.checkpoint';
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from './transfer-log.entity';
@@ -107,16 +109,6 @@ export interface ListArgs {
 /** Rows per page when streaming a chain (verification, export): constant memory. */
 export const SCAN_PAGE_SIZE = 1000;
 
-/** `{ actorPrincipalId, actorOrganizationId }` of the caller, for a {@link LogEntryInput}. */
-export function actorFields(ctx: Pick<RequestContext, 'actor'>): { actorPrincipalId: string; actorOrganizationId: string } {
-  if (!ctx.actor) throw new UnauthenticatedError();
-  return { actorPrincipalId: ctx.actor.principalId, actorOrganizationId: ctx.actor.organizationId };
-}
-
-function isSqliteManager(em: EntityManager): boolean {
-  return em.connection.options.type === 'better-sqlite3';
-}
-
 
 /**
  * The hash-chained transfer log (issue 3, contract README "Writes"). The only
@@ -176,7 +168,7 @@ export class TransferLogService {
 
   private async readHeadLocked(em: EntityManager, chainId: string): Promise<ChainHead | null> {
     const qb = em.getRepository(TransferLogHeadEntity).createQueryBuilder('h').where('h.insurer_id = :chainId', { chainId });
-    if (!isSqliteManager(em)) qb.setLock('pessimistic_write');
+    if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
     const row = await qb.getOne();
     return row ? { chainId, seq: row.seq, hash: row.hash } : null;
   }

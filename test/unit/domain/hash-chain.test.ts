@@ -6,10 +6,10 @@ import {
   GENESIS_HASH,
   isHash,
   sealEntry,
-  sha256Hex,
   verifyChain,
 } from '../../../src/domain/hash-chain';
 import { canonicalJson } from '../../../src/domain/canonical-json';
+import { sha256Hex } from '../../../src/domain/sha256';
 
 interface LogEntry extends ChainEntry {
   extra?: string;

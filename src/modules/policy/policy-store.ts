@@ -6,42 +6,16 @@
  * that becomes shared, a person whose data changed, a seller's phone) in the
  * same transaction. Every function takes the transaction's EntityManager.
  */
-import { Brackets, In, type EntityManager, type ObjectLiteral, type EntityTarget } from 'typeorm';
+import { Brackets, In, type EntityManager } from 'typeorm';
+import { CHUNK_IN, chunk, insertRows, upsertRows } from '../../db/bulk';
 import { assessFromFacts, type Completeness } from '../../domain/completeness';
 import type { Gender, IdType, Relationship } from '../../domain/enums';
-import { PERSON_FIELDS, type FactPerson, type PersonFacts } from '../../domain/person-facts';
+import { PERSON_FIELDS, type FactPerson, type PersonField, type PersonFacts } from '../../domain/person-facts';
+import { blankFields } from '../../domain/person-merge';
 import type { PiiCipher } from '../person/pii';
-import { PersonEntity } from '../policy/person.entity';
-import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../policy/policy.entity';
-import { SalesPersonEntity } from './sales.entity';
-
-/** Rows per multi-row statement: well under MySQL's 65,535 and SQLite's 32,766 bound parameters. */
-export const CHUNK_ROWS = 200;
-/** Values per `IN (…)` list. */
-export const CHUNK_IN = 1000;
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Multi-row INSERT, chunked. */
-export async function insertRows<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: T[]): Promise<void> {
-  for (const part of chunk(rows, CHUNK_ROWS)) await em.createQueryBuilder().insert().into(target).values(part).execute();
-}
-
-/**
- * Multi-row INSERT … ON DUPLICATE KEY UPDATE (MySQL/MariaDB) / ON CONFLICT (id)
- * DO UPDATE (SQLite), chunked: new rows and changed rows in one statement.
- * Only for tables whose rows this transaction owns under the insurer's chain
- * lock, so the only key that can collide is the primary key.
- */
-export async function upsertRows<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: T[], overwrite: string[]): Promise<void> {
-  for (const part of chunk(rows, CHUNK_ROWS)) {
-    await em.createQueryBuilder().insert().into(target).values(part).orUpdate(overwrite, ['id']).execute();
-  }
-}
+import { PersonEntity } from './person.entity';
+import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from './policy.entity';
+import { SalesPersonEntity } from './sales-person.entity';
 
 export const PERSON_OVERWRITE = ['name', 'gender', 'birth_date', 'id_type', 'id_number_enc', 'id_number_bidx', 'phone_enc', 'phone_bidx', 'address', 'key_id', 'facts', 'updated_at'];
 export const POLICY_OVERWRITE = [
@@ -78,6 +52,11 @@ export function settlePersonKey(
     if (!sealed.phone && row.phoneEnc !== null) row.phoneEnc = pii.encrypt(pii.decrypt(row.phoneEnc, row.keyId)).value;
   }
   row.keyId = pii.keyId;
+}
+
+/** The fields a person row leaves blank (its facts' `blank`), the sealed ones by whether a value is held. */
+export function blankOf(row: PersonEntity): PersonField[] {
+  return blankFields(row, { idNumber: row.idNumberEnc !== null && row.idNumberEnc !== undefined, phone: row.phoneEnc !== null && row.phoneEnc !== undefined });
 }
 
 /** Facts of a stored person (a row whose facts cannot be read counts as knowing nothing: INCOMPLETE, never COMPLETE). */
