@@ -20,12 +20,12 @@ import { requireActor } from '../principal/principal.service';
 import { MAX_IDEMPOTENCY_KEY } from '../sales/sales.validation';
 import { chunk, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../sales/policy-writer';
 import { REFLAG_ENTRY_POLICIES } from '../sales/sales.service';
-import { actorFields, type RefusalInput, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { actorFields, type RefusalInput, type TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
 /** What this module needs of the transfer log. */
-export type CorrectionLog = Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
+export type CorrectionLog = Pick<TransferLogWriter, 'append' | 'recordRefusal' | 'writeOnChain'>;
 
 /** A correction with its field changes and the policy it belongs to, as the caller may see it. */
 export interface CorrectionRecord {

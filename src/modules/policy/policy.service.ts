@@ -12,7 +12,7 @@ import type { OrganizationEntity } from '../organization/organization.entity';
 import { normalizeCode, type OrganizationService } from '../organization/organization.service';
 import { requireActor } from '../principal/principal.service';
 import { normalizePolicyNo } from '../sales/sales.validation';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { actorFields, type TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import type { PiiView } from './person.type';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
@@ -86,7 +86,7 @@ export class PolicyService {
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal'>,
+    private readonly transferLog: Pick<TransferLogWriter, 'lockChain' | 'append' | 'recordRefusal'>,
   ) {}
 
   // --------------------------------------------------------------- reading ---

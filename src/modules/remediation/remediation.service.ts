@@ -10,7 +10,7 @@ import { OrganizationEntity } from '../organization/organization.entity';
 import { normalizeCode, type OrganizationService } from '../organization/organization.service';
 import { PrincipalEntity } from '../principal/principal.entity';
 import { storedCompleteness } from '../policy/stored-completeness';
-import { actorFields, type TransferLogService } from '../transfer-log/transfer-log.service';
+import { actorFields, type TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from './remediation.access';
 import { RemediationCampaignEntity, RemediationItemEntity } from './remediation.entity';
 
@@ -103,7 +103,7 @@ export class RemediationService {
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: TransferLogService,
+    private readonly transferLog: TransferLogWriter,
   ) {}
 
   /**

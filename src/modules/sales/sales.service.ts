@@ -16,7 +16,7 @@ import type { PiiCipher, Sealed } from '../person/pii';
 import { PersonEntity } from '../policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import { requireActor } from '../principal/principal.service';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import {
   CHUNK_IN,
   chunk,
@@ -50,7 +50,7 @@ import {
 } from './sales.validation';
 
 /** What this module needs of the transfer log. */
-export type SalesLog = Pick<TransferLogService, 'lockChain' | 'append' | 'recordRefusal' | 'exchangeChainId' | 'writeOnChain'>;
+export type SalesLog = Pick<TransferLogWriter, 'lockChain' | 'append' | 'recordRefusal' | 'exchangeChainId' | 'writeOnChain'>;
 
 /** One record's verdict in a {@link SubmitSalesResult} (contract `SalesRecordResult`). */
 export interface SalesRecordOutcome {
