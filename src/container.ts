@@ -23,12 +23,23 @@ import { SalesResolver } from './modules/sales/sales.resolver';
 import { SalesPeopleService } from './modules/sales/sales-people.service';
 import { SalesService } from './modules/sales/sales.service';
 import { TransferLogResolver } from './modules/transfer-log/transfer-log.resolver';
-import { TransferLogService } from './modules/transfer-log/transfer-log.service';
+import { TransferLogCheckpoints } from './modules/transfer-log/transfer-log.checkpoints';
+import { TransferLogReader } from './modules/transfer-log/transfer-log.reader';
+import { TransferLogVerifier } from './modules/transfer-log/transfer-log.verifier';
+import { TransferLogWriter } from './modules/transfer-log/transfer-log.writer';
 
-/** Composition root: every service, built once per server from the database and the config. */
+/**
+ * Composition root: every service, built once per server from the database
+ * and the config. `transferLog` is the log's writer, the one every write path
+ * gets; its reader, verifier and checkpoints serve the transfer-log queries
+ * and the command line.
+ */
 export function createServices(db: DataSource, config: Config, log: Logger, secrets: Secrets) {
   const organizations = new OrganizationService(db);
-  const transferLog = new TransferLogService(db, organizations, secrets, log);
+  const transferLog = new TransferLogWriter(db, organizations, log);
+  const transferLogReader = new TransferLogReader(db, organizations);
+  const transferLogCheckpoints = new TransferLogCheckpoints(db, transferLogReader, secrets, log);
+  const transferLogVerifier = new TransferLogVerifier(db, transferLogReader, transferLogCheckpoints);
   const principals = new PrincipalService(db, organizations, transferLog);
   const agreements = new AgreementService(db, organizations, transferLog);
   const grants = new GrantService(db);
@@ -39,7 +50,7 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
-  return { db, config, log, secrets, organizations, principals, transferLog, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections };
+  return { db, config, log, secrets, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -55,7 +66,7 @@ export function createResolverContainer(services: Services): ContainerType {
     new OrganizationResolver(services.organizations),
     new PrincipalResolver(services.principals),
     new AgreementResolver(services.agreements),
-    new TransferLogResolver(services.transferLog),
+    new TransferLogResolver(services.transferLogReader, services.transferLogVerifier, services.transferLogCheckpoints),
     new PolicyResolver(services.policies),
     new PersonResolver(services.pii),
     new SalesResolver(services.sales, services.salesPeople, services.pii),

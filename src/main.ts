@@ -83,7 +83,7 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
   if (demo && !demoKeys) print(['Demo data is already present; its keys were printed when it was created.']);
   if (running.stopping) return;
   // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
-  running.stopCheckpoints = startCheckpointScheduler(server.services, log);
+  running.stopCheckpoints = startCheckpointScheduler(server.services.transferLogCheckpoints, log);
   log.info({ port, database: config.database.type, keyFile: secrets.keyFile, shutdownGraceMs: config.shutdownGraceMs }, 'kexin listening');
 }
 

@@ -5,7 +5,8 @@ import type { Services } from '../container';
 import { isCompletenessStatus } from '../domain/enums';
 import { POLICY_STATUSES } from '../modules/policy/policy.entity';
 import { processIo, parseOptions, runCli, runMain, UsageError, type CliContext, type Io, type OptionSpec } from './cli-support';
-import { holdsCsv, policiesCsv, summaryCsv, SUMMARY_DIMENSIONS, type PolicyExportFilter, type SummaryDimension } from '../modules/summary/summary.service';
+import { holdsCsv, policiesCsv, summaryCsv } from '../modules/summary/summary.csv';
+import { SUMMARY_DIMENSIONS, type PolicyExportFilter, type SummaryDimension } from '../modules/summary/summary.queries';
 
 const USAGE = `usage: npm run export -- summary  --insurer CODE --group-by CHANNEL|PRODUCT|APPLICATION_MONTH [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE]
        npm run export -- policies --insurer CODE [--channel CODE|DIRECT] [--completeness COMPLETE|INCOMPLETE|SUSPECT]

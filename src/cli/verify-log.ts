@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { processIo, parseOptions, runCli, runMain, UsageError, type CliContext, type Io } from './cli-support';
 import { exportLine } from '../modules/transfer-log/transfer-log.chain';
 import { checkpointPayload, type CheckpointClaim } from '../modules/transfer-log/transfer-log.checkpoint';
-import type { LogVerificationResult } from '../modules/transfer-log/transfer-log.service';
+import type { LogVerificationResult } from '../modules/transfer-log/transfer-log.verifier';
 
 const USAGE = `usage: npm run verify-log -- --insurer CODE [--checkpoint FILE] [--save-checkpoint FILE] [--export FILE.jsonl]
 
@@ -81,7 +81,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export type { Io };
 
 /**
- * verify-log: the same TransferLogService code as verifyTransferLog and
+ * verify-log: the same transfer-log code as verifyTransferLog and
  * createTransferLogCheckpoint, run against the configured database (nothing
  * in the schema is changed). It reads no person's data, so on MySQL it runs
  * without KEXIN_DATA_KEY (the services get a throw-away data key they never
@@ -93,12 +93,12 @@ export async function runVerifyLog(argv: readonly string[], env: Record<string, 
 
 /** Verifies the chain (against --checkpoint when given), then exports it and signs a checkpoint when asked. */
 async function verify({ args, config, secrets, services, io }: CliContext<VerifyLogArgs>): Promise<number> {
-  const chain = await services.transferLog.chainByCode(args.insurer);
+  const chain = await services.transferLogReader.chainByCode(args.insurer);
   if (!chain) {
     io.err(`verify-log: no insurer (or EXCHANGE) with code ${args.insurer.toUpperCase()}\n`);
     return 2;
   }
-  const result = await services.transferLog.verifyChain(chain, {
+  const result = await services.transferLogVerifier.verifyChain(chain, {
     checkpoint: args.checkpoint,
     onProgress: (checked) => io.err(`verify-log: ${checked} entries checked\n`),
   });
@@ -108,7 +108,7 @@ async function verify({ args, config, secrets, services, io }: CliContext<Verify
   if (args.exportFile) {
     const file = fs.createWriteStream(args.exportFile, { encoding: 'utf8' });
     let written = 0;
-    await services.transferLog.forEachEntry(chain.id, async (row) => {
+    await services.transferLogReader.forEachEntry(chain.id, async (row) => {
       if (!file.write(exportLine(row) + '\n')) await once(file, 'drain');
       written += 1;
       if (written % 10_000 === 0) io.err(`verify-log: ${written} entries exported\n`);
@@ -125,7 +125,7 @@ async function verify({ args, config, secrets, services, io }: CliContext<Verify
       if (!config.signingKey && !secrets.keyFile) {
         io.err('verify-log: warning: KEXIN_SIGNING_KEY is not set, so this checkpoint is signed with a throw-away key the server does not know\n');
       }
-      const row = await services.transferLog.signCheckpoint(chain);
+      const row = await services.transferLogCheckpoints.signCheckpoint(chain);
       const claim = {
         insurerCode: row.insurerCode,
         seq: row.seq,

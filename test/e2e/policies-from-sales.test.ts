@@ -145,6 +145,6 @@ describe(`policies written by submitSales, read and underwritten (${TEST_DB})`, 
     expect(overridden.underwritePolicy.status).toBe('UNDERWRITTEN');
     const underwritten = await app.ok<{ policies: { edges: Array<{ node: Node }> } }>(insurer.keys.ADMIN, LIST, { filter: { status: 'UNDERWRITTEN' } });
     expect(underwritten.policies.edges.map((e) => e.node.policyNo).sort()).toEqual(['S-COMPLETE', 'S-SHARED-2']);
-    expect((await app.services.transferLog.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
+    expect((await app.services.transferLogVerifier.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
   });
 });

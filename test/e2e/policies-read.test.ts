@@ -175,7 +175,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
     expect(await readPiiEntries(insurer.id)).toHaveLength(before + 2);
 
     // The chain still verifies with the READ_PII entries in it.
-    const verified = await app.services.transferLog.verifyChain({ id: insurer.id, code: insurer.code });
+    const verified = await app.services.transferLogVerifier.verifyChain({ id: insurer.id, code: insurer.code });
     expect(verified.valid).toBe(true);
   });
 

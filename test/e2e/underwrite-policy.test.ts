@@ -105,7 +105,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
     expect(entry).toMatchObject({ outcome: 'OK', errorCode: null, actorPrincipalId: insurer.principalIds.UNDERWRITER, actorOrganizationId: insurer.id, policyNos: JSON.stringify(['UW-SUSPECT']) });
     expect(JSON.parse(entry.fields)).toEqual(['status', 'underwritingOverride']);
     expect(JSON.stringify(entry)).not.toContain('REF-8841');
-    expect((await app.services.transferLog.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
+    expect((await app.services.transferLogVerifier.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
   });
 
   it('COMPLETE is underwritten (version + 1, no override); a second attempt is BAD_USER_INPUT and changes nothing', async () => {

@@ -62,7 +62,7 @@ describe(`demo seed: agreements (${TEST_DB})`, () => {
         ['signAgreement', row.partnerId, life.id],
       ]);
     }
-    const verification = await app.services.transferLog.verifyChain(life);
+    const verification = await app.services.transferLogVerifier.verifyChain(life);
     expect(verification).toMatchObject({ valid: true, firstInvalidSeq: null });
     expect(verification.checked).toBe(entries.length);
   });

@@ -185,7 +185,7 @@ describe(`corrections give the verdict of the clear records (${TEST_DB})`, () =>
     expect([...codes].sort()).toEqual(
       expect.arrayContaining(['ADDRESS_PLACEHOLDER', 'ID_BIRTHDATE_MISMATCH', 'ID_CHECKSUM', 'ID_FORMAT', 'ID_GENDER_MISMATCH', 'MISSING', 'PHONE_FORMAT', 'PHONE_SHARED', 'RELATIONSHIP_INCONSISTENT']),
     );
-    expect((await app.services.transferLog.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
+    expect((await app.services.transferLogVerifier.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
   });
 
   it('re-seals the other sealed column when the row was sealed under an older key (one key id per row)', async () => {

@@ -35,7 +35,7 @@ describe(`demo seed: DEMO_LIFE's book of policies (${TEST_DB})`, () => {
     const life = (await app.services.organizations.findByCode('DEMO_LIFE'))!;
     const entries = await app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: life.id, operation: 'submitSales' } });
     expect(entries.map((e) => JSON.parse(e.policyNos).length).sort((a, b) => a - b)).toEqual([DEMO_POLICY_COUNTS.DEMO_BROKER, DEMO_POLICY_COUNTS.DEMO_BANK]);
-    expect(await app.services.transferLog.verifyChain(life)).toMatchObject({ valid: true });
+    expect(await app.services.transferLogVerifier.verifyChain(life)).toMatchObject({ valid: true });
   });
 
   it('is deterministic', () => {

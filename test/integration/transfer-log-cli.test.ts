@@ -102,7 +102,7 @@ describe(`verify-log command line (${TEST_DB})`, () => {
     expect(checkpoint.checkpoint).toMatchObject({ insurerCode: insurer.code, seq: 12, headHash: prev });
     expect(JSON.parse(fs.readFileSync(saved, 'utf8'))).toEqual(checkpoint);
     const { signedPayload: _s, ...claim } = checkpoint.checkpoint;
-    const check = await app.services.transferLog.verifyChain(insurer, { checkpoint: { ...claim, signedAt: new Date(claim.signedAt) } });
+    const check = await app.services.transferLogVerifier.verifyChain(insurer, { checkpoint: { ...claim, signedAt: new Date(claim.signedAt) } });
     expect(check).toMatchObject({ valid: true, checkpointValid: true });
   });
 

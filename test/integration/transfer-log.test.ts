@@ -3,7 +3,9 @@ import { inTransaction } from '../../src/db/transaction';
 import { newId } from '../../src/db/ids';
 import { GENESIS_HASH } from '../../src/domain/hash-chain';
 import type { CheckpointClaim } from '../../src/modules/transfer-log/transfer-log.checkpoint';
-import type { LogEntryInput, TransferLogService } from '../../src/modules/transfer-log/transfer-log.service';
+import type { TransferLogCheckpoints } from '../../src/modules/transfer-log/transfer-log.checkpoints';
+import type { TransferLogVerifier } from '../../src/modules/transfer-log/transfer-log.verifier';
+import type { LogEntryInput, TransferLogWriter } from '../../src/modules/transfer-log/transfer-log.writer';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createOrg } from '../support/factories';
@@ -18,12 +20,14 @@ const FAKE_PII = {
 
 describe(`transfer log service (${TEST_DB})`, () => {
   let app: TestApp;
-  let log: TransferLogService;
+  let log: TransferLogWriter;
+  let verifier: TransferLogVerifier;
+  let checkpoints: TransferLogCheckpoints;
   let actor: { actorPrincipalId: string; actorOrganizationId: string };
 
   beforeAll(async () => {
     app = await startTestApp();
-    log = app.services.transferLog;
+    ({ transferLog: log, transferLogVerifier: verifier, transferLogCheckpoints: checkpoints } = app.services);
     const exchange = (await app.services.organizations.findByCode('EXCHANGE'))!;
     actor = { actorPrincipalId: newId(), actorOrganizationId: exchange.id };
   });
@@ -52,7 +56,7 @@ describe(`transfer log service (${TEST_DB})`, () => {
   }
 
   const verify = (chain: { id: string; code: string }, checkpoint?: CheckpointClaim | null) =>
-    log.verifyChain(chain, { checkpoint });
+    verifier.verifyChain(chain, { checkpoint });
 
   it('appends gapless entries linked by prevHash, and the chain verifies', async () => {
     const chain = await insurer();
@@ -189,7 +193,7 @@ describe(`transfer log service (${TEST_DB})`, () => {
     it('detect deleting the newest entries and rewriting the head, against an earlier checkpoint', async () => {
       const chain = await insurer();
       await appendMany(chain.id, 5);
-      const checkpoint = await log.signCheckpoint(chain);
+      const checkpoint = await checkpoints.signCheckpoint(chain);
       expect(checkpoint).toMatchObject({ seq: 5, insurerCode: chain.code });
       const claim = { ...checkpoint };
       expect(await verify(chain, claim)).toMatchObject({ valid: true, checkpointValid: true, checkpointSeq: 5 });
@@ -210,7 +214,7 @@ describe(`transfer log service (${TEST_DB})`, () => {
     it('the latest stored checkpoint is checked when none is given', async () => {
       const chain = await insurer();
       await appendMany(chain.id, 4);
-      await log.signCheckpoint(chain);
+      await checkpoints.signCheckpoint(chain);
       const [two] = await app.db.query('SELECT hash FROM transfer_log WHERE insurer_id = ? AND seq = 2', [chain.id]);
       await app.db.query('DELETE FROM transfer_log WHERE insurer_id = ? AND seq > 2', [chain.id]);
       await app.db.query('DELETE FROM transfer_log_policy WHERE insurer_id = ? AND seq > 2', [chain.id]);
@@ -222,7 +226,7 @@ describe(`transfer log service (${TEST_DB})`, () => {
       const chain = await insurer();
       const other = await insurer();
       await appendMany(chain.id, 3);
-      const good = { ...(await log.signCheckpoint(chain)) };
+      const good = { ...(await checkpoints.signCheckpoint(chain)) };
       const sig = Buffer.from(good.signature, 'base64');
       sig[0] = sig[0]! ^ 1;
       expect(await verify(chain, { ...good, signature: sig.toString('base64') })).toMatchObject({ valid: false, checkpointValid: false, reason: 'CHECKPOINT_SIGNATURE' });
@@ -242,19 +246,19 @@ describe(`transfer log service (${TEST_DB})`, () => {
       const chain = await insurer();
       await appendMany(chain.id, 3);
       await app.db.query('UPDATE transfer_log SET operation = ? WHERE insurer_id = ? AND seq = 2', ['READ_PII', chain.id]);
-      await expect(log.signCheckpoint(chain)).rejects.toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      await expect(checkpoints.signCheckpoint(chain)).rejects.toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     });
 
     it('after an earlier checkpoint, only newer entries are re-verified, and a broken link to it is caught', async () => {
       const chain = await insurer();
       await appendMany(chain.id, 3);
-      await log.signCheckpoint(chain);
+      await checkpoints.signCheckpoint(chain);
       await appendMany(chain.id, 2);
-      const second = await log.signCheckpoint(chain);
+      const second = await checkpoints.signCheckpoint(chain);
       expect(second.seq).toBe(5);
       await appendMany(chain.id, 1);
       await app.db.query('UPDATE transfer_log SET digest = ? WHERE insurer_id = ? AND seq = 6', ['0'.repeat(64), chain.id]);
-      await expect(log.signCheckpoint(chain)).rejects.toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      await expect(checkpoints.signCheckpoint(chain)).rejects.toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     });
 
     it('checkpointMovedChains signs only chains whose head moved since their last checkpoint', async () => {
@@ -262,11 +266,11 @@ describe(`transfer log service (${TEST_DB})`, () => {
       const b = await insurer();
       await appendMany(a.id, 2);
       await appendMany(b.id, 2);
-      await log.checkpointMovedChains();
+      await checkpoints.checkpointMovedChains();
       const count = async (id: string) => Number((await app.db.query('SELECT COUNT(*) AS n FROM transfer_log_checkpoint WHERE insurer_id = ?', [id]))[0].n);
       expect([await count(a.id), await count(b.id)]).toEqual([1, 1]);
       await appendMany(a.id, 1);
-      await log.checkpointMovedChains();
+      await checkpoints.checkpointMovedChains();
       expect([await count(a.id), await count(b.id)]).toEqual([2, 1]);
     });
 
@@ -276,14 +280,14 @@ describe(`transfer log service (${TEST_DB})`, () => {
       await appendMany(chain.id, 1);
       let round!: () => void;
       const done = new Promise<void>((resolve) => (round = resolve));
-      const original = log.checkpointMovedChains.bind(log);
-      const spy = jest.spyOn(log, 'checkpointMovedChains').mockImplementation(async () => {
+      const original = checkpoints.checkpointMovedChains.bind(checkpoints);
+      const spy = jest.spyOn(checkpoints, 'checkpointMovedChains').mockImplementation(async () => {
         const result = await original();
         round();
         return result;
       });
       try {
-        const stop = startCheckpointScheduler(app.services, app.services.log, 3_600_000);
+        const stop = startCheckpointScheduler(checkpoints, app.services.log, 3_600_000);
         await done;
         await stop();
       } finally {
@@ -350,7 +354,7 @@ describe(`transfer log service (${TEST_DB})`, () => {
     const chain = await insurer();
     await appendMany(chain.id, 3);
     await log.recordRefusal({ ...entry(chain.id, 4), errorCode: 'FORBIDDEN' });
-    await log.signCheckpoint(chain);
+    await checkpoints.signCheckpoint(chain);
     for (const table of ['transfer_log', 'transfer_log_policy', 'transfer_log_head', 'transfer_log_checkpoint']) {
       const text = JSON.stringify(await app.db.query(`SELECT * FROM ${table}`));
       for (const value of Object.values(FAKE_PII)) expect(text).not.toContain(value);

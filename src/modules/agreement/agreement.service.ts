@@ -6,13 +6,13 @@ import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { normalizeCode } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { checkSign, checkTerminate, mayChangeAgreements } from './agreement.access';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { agreementStatus, counterpartyOf, formatScopes, isAgreementScope, normalizeScopes, parseScopes, type AgreementSide } from './agreement.status';
 
 /** What this module needs of the transfer log. */
-export type AgreementLog = Pick<TransferLogService, 'lockChain' | 'append'>;
+export type AgreementLog = Pick<TransferLogWriter, 'lockChain' | 'append'>;
 
 export interface ProposeAgreementData {
   insurerCode: string;

@@ -21,13 +21,13 @@ import type { PolicyService } from '../policy/policy.service';
 import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
 import { blankOf, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../policy/policy-store';
 import { logReflagged, REFLAG_ENTRY_POLICIES } from '../policy/policy-reflag';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { mayCorrectRecords } from './correction.access';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
 /** What this module needs of the transfer log. */
-export type CorrectionLog = Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
+export type CorrectionLog = Pick<TransferLogWriter, 'append' | 'recordRefusal' | 'writeOnChain'>;
 
 /** A correction with its field changes and the policy it belongs to, as the caller may see it. */
 export interface CorrectionRecord {

@@ -4,7 +4,7 @@ import { logActor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { inTransaction } from '../../db/transaction';
 import type { Logger } from '../../logger';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 
 const WITHHELD = 'Internal server error: quote the x-request-id response header when reporting it';
 
@@ -18,7 +18,7 @@ const WITHHELD = 'Internal server error: quote the x-request-id response header 
  * written the response is withheld (an error, no data): personal data never
  * leaves without its record.
  */
-export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<TransferLogService, 'append'>; log: Logger }): ApolloServerPlugin<RequestContext> {
+export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<TransferLogWriter, 'append'>; log: Logger }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {

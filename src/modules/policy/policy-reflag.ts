@@ -9,7 +9,7 @@
 import type { EntityManager } from 'typeorm';
 import { logActor, type Actor } from '../../auth/actor';
 import { chunk } from '../../db/bulk';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 
 /** Policy numbers per `reflagCompleteness` log entry (the entry's JSON list stays far below a 64 KiB TEXT). */
 export const REFLAG_ENTRY_POLICIES = 500;
@@ -37,7 +37,7 @@ export interface ReflagCause {
  * most {@link REFLAG_ENTRY_POLICIES} policy numbers each, in the caller's
  * transaction.
  */
-export async function logReflagged(log: Pick<TransferLogService, 'append'>, em: EntityManager, by: ReflagCause, reflagged: readonly Reflagged[]): Promise<void> {
+export async function logReflagged(log: Pick<TransferLogWriter, 'append'>, em: EntityManager, by: ReflagCause, reflagged: readonly Reflagged[]): Promise<void> {
   for (const part of chunk(reflagged, REFLAG_ENTRY_POLICIES)) {
     await log.append(em, {
       insurerId: by.insurerId,

@@ -14,7 +14,7 @@ import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-co
 import { sha256Hex } from '../../domain/sha256';
 import type { OrganizationService } from '../organization/organization.service';
 import { normalizePolicyNo } from './policy.validation';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
@@ -65,7 +65,7 @@ export class PolicyService {
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>,
+    private readonly transferLog: Pick<TransferLogWriter, 'append' | 'recordRefusal' | 'writeOnChain'>,
   ) {}
 
   // --------------------------------------------------------------- reading ---

@@ -7,7 +7,7 @@ import { isId, newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { OrganizationEntity } from '../organization/organization.entity';
 import type { OrganizationService } from '../organization/organization.service';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entity';
 
 export interface CreatedPrincipal {
@@ -19,7 +19,7 @@ export class PrincipalService {
   constructor(
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
-    private readonly transferLog: TransferLogService,
+    private readonly transferLog: TransferLogWriter,
   ) {}
 
   /**

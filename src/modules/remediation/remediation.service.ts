@@ -1,21 +1,34 @@
-import { LONG_TERM_THRESHOLD_MONTHS, UNSOUND_CONTACT_FIELDS, unsoundContactIssues } from '../../domain/scope';
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { logActor } from '../../auth/actor';
+import type { DataSource, EntityManager } from 'typeorm';
 import { newId, isId } from '../../db/ids';
-import { inTransaction } from '../../db/transaction';
 import { isIsoDate, todayInChina } from '../../domain/dates';
+import { UNSOUND_CONTACT_FIELDS, unsoundContactIssues } from '../../domain/scope';
+import type { Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import type { GrantService } from '../agreement/grant.service';
-import { OrganizationEntity } from '../organization/organization.entity';
+import type { OrganizationEntity } from '../organization/organization.entity';
 import { normalizeCode } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
-import { PrincipalEntity } from '../principal/principal.entity';
 import { storedCompleteness } from '../policy/stored-completeness';
-import type { TransferLogService } from '../transfer-log/transfer-log.service';
+import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { isPartner } from '../agreement/agreement.access';
+import { logActor } from '../../auth/actor';
 import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from './remediation.access';
-import { RemediationCampaignEntity, RemediationItemEntity } from './remediation.entity';
+import { RemediationCampaignEntity } from './remediation.entity';
+import {
+  campaignById,
+  campaignsOf,
+  countInScope,
+  insertCampaign,
+  organizationsById,
+  parseCheckedByChannel,
+  principalWithOrganization,
+  progressCounts,
+  reasonCounts,
+  remainingPolicyNos,
+  unsoundPolicyPage,
+  type SnapshotItem,
+} from './remediation.queries';
 
 /** The two fields the notice on historical policies is about. */
 export const REMEDIATION_FIELDS = UNSOUND_CONTACT_FIELDS;
@@ -23,21 +36,6 @@ export const REMEDIATION_FIELDS = UNSOUND_CONTACT_FIELDS;
 export const REMAINING_LIST_LIMIT = 500;
 
 const SNAPSHOT_PAGE = 1000;
-const INSERT_CHUNK = 500;
-
-/**
- * "The policyholder's phone or address is unsound", in SQL on the policy
- * alias `p`: its stored issues (JSON of {field, code, message}, rewritten
- * with every change) hold an issue on `policyholder.phone` or
- * `policyholder.address`. Those fields only ever carry the codes the notice
- * is about: MISSING, PHONE_FORMAT (malformed), PHONE_SHARED (shared),
- * PHONE_IS_SALES_PERSON (a placeholder: the seller's own phone, a false
- * phone in the measures' practice) and ADDRESS_PLACEHOLDER (a placeholder or
- * too vague). Matching the quoted path keeps it independent of key order.
- * The snapshot and the live progress use this same predicate, so a flagged
- * policy counts as corrected exactly when its current record is sound.
- */
-export const UNSOUND_SQL = `(${UNSOUND_CONTACT_FIELDS.map((field) => `p.issues LIKE '%${JSON.stringify(field)}%'`).join(' OR ')})`;
 
 export interface ProgressRow {
   /** Null for policies sold directly. */
@@ -83,30 +81,25 @@ export interface CampaignReport extends CampaignView {
   reasons: ReasonCount[];
 }
 
-interface ProgressQueryRow {
-  campaignId: string;
-  channelId: string | null;
-  flagged: number | string;
-  remaining: number | string | null;
-}
-
 /**
  * Clean-up of historical policies (DOMAIN.md "Historical policies", issue 5
  * item 3). `start` snapshots, in one transaction with its transfer-log
  * entry, the insurer's long-term policies applied for before a cut-off whose
- * policyholder phone or address is unsound ({@link UNSOUND_SQL}); the
+ * policyholder phone or address is unsound (`UNSOUND_SQL`, remediation.queries.ts); the
  * progress (flagged / corrected / remaining per channel) is computed live
  * from the policies' current stored completeness with one aggregated query,
  * so a correction shows at once and nothing per item has to be kept in sync.
  * GraphQL and the report command (src/cli/report.ts) read through the same
- * {@link views} code, so their numbers agree.
+ * {@link views} code, so their numbers agree. The SQL is in
+ * remediation.queries.ts, the report's rendering in remediation.report.ts:
+ * this class decides who sees which rows and composes.
  */
 export class RemediationService {
   constructor(
     private readonly db: DataSource,
     private readonly organizations: OrganizationService,
     private readonly grants: GrantService,
-    private readonly transferLog: TransferLogService,
+    private readonly transferLog: Pick<TransferLogWriter, 'append' | 'writeOnChain'>,
   ) {}
 
   /**
@@ -123,58 +116,50 @@ export class RemediationService {
     const actor = ctx.actor;
     if (!actor) throw new UnauthenticatedError();
     const insurer = await this.organizations.findByCode(insurerCode);
-    if (!insurer || insurer.kind !== 'INSURER' || !mayStartRemediation(actor, insurer.id)) {
-      throw new ForbiddenError('Only the insurer\'s ADMIN or COMPLIANCE principals start a clean-up of its policies');
-    }
+    if (!insurer || insurer.kind !== 'INSURER') throw notStarter();
+    assertMayStart(actor, insurer.id);
     const today = todayInChina(ctx.now);
     if (!isIsoDate(issuedBefore)) throw new BadInputError('issuedBefore must be a calendar date YYYY-MM-DD', { field: 'issuedBefore' });
     if (!isIsoDate(deadline)) throw new BadInputError('deadline must be a calendar date YYYY-MM-DD', { field: 'deadline' });
     if (issuedBefore > today) throw new BadInputError('issuedBefore may not be in the future', { field: 'issuedBefore' });
     if (deadline <= today) throw new BadInputError('deadline must be after today', { field: 'deadline' });
 
-    const campaign = await inTransaction(this.db, async (em) => {
-      // The chain lock first: the only lock this transaction takes besides its own inserts.
-      await this.transferLog.lockChain(em, insurer.id);
-      const snapshot = await this.snapshot(em, insurer.id, issuedBefore);
-      const row = em.getRepository(RemediationCampaignEntity).create({
-        id: newId(),
-        insurerId: insurer.id,
-        issuedBefore,
-        deadline,
-        checked: snapshot.checked,
-        flagged: snapshot.items.length,
-        checkedByChannel: JSON.stringify(snapshot.checkedByChannel),
-        createdBy: actor.principalId,
-        createdAt: new Date(),
-      });
-      await em.createQueryBuilder().insert().into(RemediationCampaignEntity).values(row).execute();
-      for (let i = 0; i < snapshot.items.length; i += INSERT_CHUNK) {
-        const chunk = snapshot.items.slice(i, i + INSERT_CHUNK).map((item) => ({
-          campaignId: row.id,
-          policyId: item.policyId,
+    const campaign = await this.transferLog.writeOnChain(
+      insurer.id,
+      async (em) => {
+        const snapshot = await this.snapshot(em, insurer.id, issuedBefore);
+        const row = em.getRepository(RemediationCampaignEntity).create({
+          id: newId(),
           insurerId: insurer.id,
-          channelId: item.channelId,
-          reasons: JSON.stringify(item.reasons),
-        }));
-        await em.createQueryBuilder().insert().into(RemediationItemEntity).values(chunk).execute();
-      }
-      await this.transferLog.append(em, {
-        insurerId: insurer.id,
-        operation: 'startRemediation',
-        ...logActor(actor),
-        counterpartyId: null,
-        fields: [...REMEDIATION_FIELDS],
-        change: {
-          campaignId: row.id,
           issuedBefore,
           deadline,
           checked: snapshot.checked,
           flagged: snapshot.items.length,
-          policyNos: snapshot.items.map((item) => item.policyNo).sort(),
-        },
-      });
-      return row;
-    });
+          checkedByChannel: JSON.stringify(snapshot.checkedByChannel),
+          createdBy: actor.principalId,
+          createdAt: new Date(),
+        });
+        await insertCampaign(em, row, snapshot.items);
+        await this.transferLog.append(em, {
+          insurerId: insurer.id,
+          operation: 'startRemediation',
+          ...logActor(actor),
+          counterpartyId: null,
+          fields: [...REMEDIATION_FIELDS],
+          change: {
+            campaignId: row.id,
+            issuedBefore,
+            deadline,
+            checked: snapshot.checked,
+            flagged: snapshot.items.length,
+            policyNos: snapshot.items.map((item) => item.policyNo).sort(),
+          },
+        });
+        return row;
+      },
+      // The same predicate under the chain lock; a refusal stays off the chain (see above).
+      { refuseOn: async () => assertMayStart(actor, insurer.id), refusal: null },
+    );
     const [view] = await this.views([campaign], ALL_ROWS, { today, listLimit: REMAINING_LIST_LIMIT });
     return view!;
   }
@@ -183,7 +168,7 @@ export class RemediationService {
   async campaign(ctx: RequestContext, id: string): Promise<CampaignView | null> {
     if (!ctx.actor) throw new UnauthenticatedError();
     if (!isId(id)) return null;
-    const campaign = await this.db.getRepository(RemediationCampaignEntity).findOneBy({ id });
+    const campaign = await campaignById(this.db, id);
     if (!campaign) return null;
     const scope = await this.scopeOf(ctx, campaign.insurerId);
     if (!scope) return null;
@@ -207,7 +192,7 @@ export class RemediationService {
     }
     const scope = await this.scopeOf(ctx, insurer.id);
     if (!scope) return [];
-    const rows = await this.db.getRepository(RemediationCampaignEntity).find({ where: { insurerId: insurer.id }, order: { id: 'DESC' } });
+    const rows = await campaignsOf(this.db, insurer.id);
     return this.views(rows, scope, { today: todayInChina(ctx.now), listLimit: REMAINING_LIST_LIMIT });
   }
 
@@ -218,22 +203,16 @@ export class RemediationService {
    */
   async report(campaignId: string, now: Date = new Date()): Promise<CampaignReport | null> {
     if (!isId(campaignId)) return null;
-    const campaign = await this.db.getRepository(RemediationCampaignEntity).findOneBy({ id: campaignId });
+    const campaign = await campaignById(this.db, campaignId);
     if (!campaign) return null;
     const today = todayInChina(now);
     const [view] = await this.views([campaign], ALL_ROWS, { today, listLimit: null });
-    const principal = await this.db.getRepository(PrincipalEntity).findOneBy({ id: campaign.createdBy });
-    const principalOrg = principal ? await this.db.getRepository(OrganizationEntity).findOneBy({ id: principal.organizationId }) : null;
-    const reasonRows = (await this.db.query('SELECT i.reasons AS reasons, COUNT(*) AS n FROM remediation_item i WHERE i.campaign_id = ? GROUP BY i.reasons', [
-      campaign.id,
-    ])) as Array<{ reasons: string; n: number | string }>;
-    const reasons = new Map<string, number>();
-    for (const row of reasonRows) for (const reason of parseReasons(row.reasons)) reasons.set(reason, (reasons.get(reason) ?? 0) + Number(row.n));
+    const reasons = await reasonCounts(this.db, campaign.id);
     const progress = view!.progress;
     return {
       ...view!,
       today,
-      startedBy: principal ? { name: principal.name, organizationCode: principalOrg?.code ?? '' } : null,
+      startedBy: await principalWithOrganization(this.db, campaign.createdBy),
       flagged: sum(progress, 'flagged'),
       corrected: sum(progress, 'corrected'),
       remaining: sum(progress, 'remaining'),
@@ -253,35 +232,17 @@ export class RemediationService {
   /**
    * The snapshot: how many policies are in scope (per channel), and the
    * flagged ones with their reasons, read page by page inside the
-   * transaction. Only non-COMPLETE policies can carry a policyholder issue,
-   * so the candidates come through ix_policy_completeness.
+   * transaction.
    */
-  private async snapshot(
-    em: EntityManager,
-    insurerId: string,
-    issuedBefore: string,
-  ): Promise<{ checked: number; checkedByChannel: Record<string, number>; items: Array<{ policyId: string; policyNo: string; channelId: string | null; reasons: string[] }> }> {
-    const scope = 'p.insurer_id = ? AND p.term_months > ? AND p.application_date < ?';
-    const counted = (await em.query(`SELECT p.channel_id AS channelId, COUNT(*) AS n FROM policy p WHERE ${scope} GROUP BY p.channel_id`, [
-      insurerId,
-      LONG_TERM_THRESHOLD_MONTHS,
-      issuedBefore,
-    ])) as Array<{ channelId: string | null; n: number | string }>;
-    const checkedByChannel: Record<string, number> = {};
-    for (const row of counted) checkedByChannel[row.channelId === null ? '' : String(row.channelId)] = Number(row.n);
-    const items: Array<{ policyId: string; policyNo: string; channelId: string | null; reasons: string[] }> = [];
+  private async snapshot(em: EntityManager, insurerId: string, issuedBefore: string): Promise<{ checked: number; checkedByChannel: Record<string, number>; items: SnapshotItem[] }> {
+    const checkedByChannel = await countInScope(em, insurerId, issuedBefore);
+    const items: SnapshotItem[] = [];
     let cursor = '';
     for (;;) {
-      const rows = (await em.query(
-        `SELECT p.id AS id, p.policy_no AS policyNo, p.channel_id AS channelId, p.completeness AS completeness, p.issues AS issues FROM policy p ` +
-          `WHERE ${scope} AND p.completeness <> 'COMPLETE' AND ${UNSOUND_SQL} AND p.id > ? ORDER BY p.id LIMIT ${SNAPSHOT_PAGE}`,
-        [insurerId, LONG_TERM_THRESHOLD_MONTHS, issuedBefore, cursor],
-      )) as Array<{ id: string; policyNo: string; channelId: string | null; completeness: string; issues: string }>;
-      for (const row of rows) {
-        items.push({ policyId: String(row.id), policyNo: String(row.policyNo), channelId: row.channelId === null ? null : String(row.channelId), reasons: reasonsOf(row) });
-      }
+      const rows = await unsoundPolicyPage(em, insurerId, issuedBefore, cursor, SNAPSHOT_PAGE);
+      for (const row of rows) items.push({ policyId: row.id, policyNo: row.policyNo, channelId: row.channelId, reasons: reasonsOf(row) });
       if (rows.length < SNAPSHOT_PAGE) break;
-      cursor = String(rows[rows.length - 1]!.id);
+      cursor = rows[rows.length - 1]!.id;
     }
     return { checked: Object.values(checkedByChannel).reduce((a, b) => a + b, 0), checkedByChannel, items };
   }
@@ -295,44 +256,19 @@ export class RemediationService {
    */
   async views(campaigns: RemediationCampaignEntity[], scope: CampaignScope, options: { today: string; listLimit: number | null }): Promise<CampaignView[]> {
     if (campaigns.length === 0) return [];
-    const ids = campaigns.map((c) => c.id);
-    const marks = ids.map(() => '?').join(', ');
-    const channelWhere = scope.all ? '' : ' AND i.channel_id = ?';
-    const channelParams = scope.all ? [] : [scope.channelId];
-    const counts = (await this.db.query(
-      `SELECT i.campaign_id AS campaignId, i.channel_id AS channelId, COUNT(*) AS flagged, ` +
-        `SUM(CASE WHEN p.id IS NULL OR ${UNSOUND_SQL} THEN 1 ELSE 0 END) AS remaining ` +
-        `FROM remediation_item i LEFT JOIN policy p ON p.id = i.policy_id AND p.insurer_id = i.insurer_id ` +
-        `WHERE i.campaign_id IN (${marks})${channelWhere} GROUP BY i.campaign_id, i.channel_id`,
-      [...ids, ...channelParams],
-    )) as ProgressQueryRow[];
-
+    const counts = await progressCounts(this.db, campaigns.map((c) => c.id), scope);
     const past = campaigns.filter((c) => options.today > c.deadline).map((c) => c.id);
     const remainingNos = new Map<string, string[]>();
-    if (past.length > 0) {
-      const pastMarks = past.map(() => '?').join(', ');
-      const inner =
-        `SELECT i.campaign_id AS campaignId, i.channel_id AS channelId, p.policy_no AS policyNo` +
-        (options.listLimit === null ? '' : ', ROW_NUMBER() OVER (PARTITION BY i.campaign_id, i.channel_id ORDER BY p.policy_no) AS rn') +
-        ` FROM remediation_item i INNER JOIN policy p ON p.id = i.policy_id AND p.insurer_id = i.insurer_id` +
-        ` WHERE i.campaign_id IN (${pastMarks})${channelWhere} AND ${UNSOUND_SQL}`;
-      const sql =
-        options.listLimit === null
-          ? `${inner} ORDER BY p.policy_no`
-          : `SELECT t.campaignId AS campaignId, t.channelId AS channelId, t.policyNo AS policyNo FROM (${inner}) t WHERE t.rn <= ? ORDER BY t.policyNo`;
-      const params = options.listLimit === null ? [...past, ...channelParams] : [...past, ...channelParams, options.listLimit];
-      const rows = (await this.db.query(sql, params)) as Array<{ campaignId: string; channelId: string | null; policyNo: string }>;
-      for (const row of rows) {
-        const key = progressKey(String(row.campaignId), row.channelId === null ? null : String(row.channelId));
-        remainingNos.set(key, [...(remainingNos.get(key) ?? []), String(row.policyNo)]);
-      }
+    for (const row of past.length > 0 ? await remainingPolicyNos(this.db, past, scope, options.listLimit) : []) {
+      const key = progressKey(row.campaignId, row.channelId);
+      remainingNos.set(key, [...(remainingNos.get(key) ?? []), row.policyNo]);
     }
 
     const checkedOf = new Map(campaigns.map((c) => [c.id, parseCheckedByChannel(c.checkedByChannel)]));
     const channelIds = new Set<string>();
-    for (const row of counts) if (row.channelId !== null) channelIds.add(String(row.channelId));
+    for (const row of counts) if (row.channelId !== null) channelIds.add(row.channelId);
     for (const byChannel of checkedOf.values()) for (const id of Object.keys(byChannel)) if (id !== '') channelIds.add(id);
-    const orgs = await this.orgsById([...channelIds, ...campaigns.map((c) => c.insurerId)]);
+    const orgs = await organizationsById(this.db, [...channelIds, ...campaigns.map((c) => c.insurerId)]);
 
     return campaigns.map((campaign) => {
       const checkedByChannel = checkedOf.get(campaign.id)!;
@@ -360,10 +296,10 @@ export class RemediationService {
         const channelId = key === '' ? null : key;
         if (scope.all || channelId === scope.channelId) rowFor(channelId);
       }
-      for (const count of counts.filter((c) => String(c.campaignId) === campaign.id)) {
-        const row = rowFor(count.channelId === null ? null : String(count.channelId));
-        row.flagged = Number(count.flagged);
-        row.remaining = Number(count.remaining ?? 0);
+      for (const count of counts.filter((c) => c.campaignId === campaign.id)) {
+        const row = rowFor(count.channelId);
+        row.flagged = count.flagged;
+        row.remaining = count.remaining;
         row.corrected = row.flagged - row.remaining;
       }
       const progress = [...rows.values()].sort(byChannelCode);
@@ -377,13 +313,15 @@ export class RemediationService {
       };
     });
   }
+}
 
-  private async orgsById(ids: string[]): Promise<Map<string, OrganizationEntity>> {
-    const wanted = [...new Set(ids)];
-    if (wanted.length === 0) return new Map();
-    const rows = await this.db.getRepository(OrganizationEntity).findBy({ id: In(wanted) });
-    return new Map(rows.map((row) => [row.id, row]));
-  }
+function notStarter(): ForbiddenError {
+  return new ForbiddenError('Only the insurer\'s ADMIN or COMPLIANCE principals start a clean-up of its policies');
+}
+
+/** startRemediation's right (remediation.access.ts), checked before the snapshot and again under the chain lock. */
+function assertMayStart(actor: Actor, insurerId: string): void {
+  if (!mayStartRemediation(actor, insurerId)) throw notStarter();
 }
 
 function progressKey(campaignId: string, channelId: string | null): string {
@@ -405,23 +343,4 @@ function sum<K extends 'checked' | 'flagged' | 'corrected' | 'remaining'>(rows: 
 export function reasonsOf(row: { completeness: string; issues: string }): string[] {
   const reasons = unsoundContactIssues(storedCompleteness(row).issues).map((issue) => `${issue.field}:${issue.code}`);
   return [...new Set(reasons)].sort();
-}
-
-function parseReasons(text: string): string[] {
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function parseCheckedByChannel(text: string): Record<string, number> {
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, Number(v) || 0]));
-  } catch {
-    return {};
-  }
 }

@@ -13,11 +13,11 @@ import { logReflagged } from '../policy/policy-reflag';
 import { PolicyEntity } from '../policy/policy.entity';
 import { LIMITS } from '../policy/policy.validation';
 import { SalesPersonEntity } from '../policy/sales-person.entity';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { normalizeSalesPersonCode } from './sales.validation';
 
 /** What registerSalesPerson needs of the transfer log. */
-export type SalesPeopleLog = Pick<TransferLogService, 'lockChain' | 'append' | 'exchangeChainId' | 'writeOnChain'>;
+export type SalesPeopleLog = Pick<TransferLogWriter, 'lockChain' | 'append' | 'exchangeChainId' | 'writeOnChain'>;
 
 export interface RegisterSalesPersonData {
   organizationCode?: string | null;

@@ -14,12 +14,12 @@ import type { PiiCipher } from '../person/pii';
 import { prepareRecord, rejected, writeBatch, type PreparedRecord, type SalesRecordOutcome } from '../policy/policy-batch';
 import { logReflagged } from '../policy/policy-reflag';
 import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { SalesBatchEntity } from './sales.entity';
 import { checkRecord, MAX_BATCH_RECORDS, payloadHash, type SalesRecordData } from './sales.validation';
 
 /** What submitSales needs of the transfer log. */
-export type SalesLog = Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
+export type SalesLog = Pick<TransferLogWriter, 'append' | 'recordRefusal' | 'writeOnChain'>;
 
 /** Contract `SubmitSalesPayload`; exactly what is stored for replays (no person's data in it). */
 export interface SubmitSalesResult {

@@ -1,4 +1,4 @@
-import type { BucketRow, CommissionHoldRow } from './summary.service';
+import type { BucketRow, CommissionHoldRow } from './summary.queries';
 import { CommissionHold, CompletenessBucket, FieldCount } from './summary.type';
 
 export function toCompletenessBucket(row: BucketRow): CompletenessBucket {

@@ -6,7 +6,8 @@ import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { PolicyFilter } from '../policy/policy.inputs';
 import { toCommissionHold, toCompletenessBucket } from './summary.mapper';
-import type { SummaryDimension, SummaryService } from './summary.service';
+import type { SummaryDimension } from './summary.queries';
+import type { SummaryService } from './summary.service';
 import { CommissionHold, CompletenessBucket, SummaryDimensionEnum } from './summary.type';
 
 @Resolver(() => CommissionHold)

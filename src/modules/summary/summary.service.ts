@@ -1,5 +1,4 @@
-import { In, type DataSource, type SelectQueryBuilder } from 'typeorm';
-import { isSqlite } from '../../db/dialect';
+import type { DataSource } from 'typeorm';
 import { isIsoDate } from '../../domain/dates';
 import { isCompletenessStatus } from '../../domain/enums';
 import type { RequestContext } from '../../graphql/context';
@@ -7,91 +6,31 @@ import { BadInputError, NotFoundError, UnauthenticatedError } from '../../graphq
 import { encodeCursor } from '../../graphql/pagination';
 import type { AgreementScope } from '../agreement/agreement.entity';
 import type { GrantService } from '../agreement/grant.service';
-import { OrganizationEntity } from '../organization/organization.entity';
-import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
+import { normalizeCode } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
-import { POLICY_STATUSES, PolicyEntity, PolicyMissingFieldEntity } from '../policy/policy.entity';
+import { POLICY_STATUSES } from '../policy/policy.entity';
 import { POLICY_CURSOR } from '../policy/policy.mapper';
 import type { PolicyFilterData, PolicyService } from '../policy/policy.service';
-import { storedCompleteness } from '../policy/stored-completeness';
 import { isPartner } from '../agreement/agreement.access';
 import { bookAccess, type Book } from './summary.access';
-import { csvText, type CsvCell } from './summary.csv';
+import { exportRow, policiesCsv, summaryCsv, type PolicyExportRow } from './summary.csv';
+import {
+  commissionHoldRows,
+  DIRECT_KEY,
+  exportPolicyPage,
+  organizationCodes,
+  summaryBuckets,
+  SUMMARY_DIMENSIONS,
+  type BucketRow,
+  type CommissionHoldRow,
+  type DateRange,
+  type PolicyExportFilter,
+  type SummaryDimension,
+} from './summary.queries';
 
-export const SUMMARY_DIMENSIONS = ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH'] as const;
-export type SummaryDimension = (typeof SUMMARY_DIMENSIONS)[number];
-
-/** Bucket key of the policies sold without a channel (contract README "Reads"). */
-export const DIRECT_KEY = DIRECT_CHANNEL_CODE;
-/** Policy numbers listed per channel in a commission hold (the count is always complete). */
-export const HOLD_LIST_LIMIT = 500;
 /** Rows a GraphQL policy export may hold; larger exports go through `npm run export`. */
 export const EXPORT_MAX_ROWS = 10_000;
 const EXPORT_PAGE = 500;
-
-export interface DateRange {
-  /** 'YYYY-MM-DD', inclusive; null = no lower bound. */
-  from?: string | null;
-  /** 'YYYY-MM-DD', inclusive; null = no upper bound. */
-  to?: string | null;
-}
-
-export interface FieldCountRow {
-  field: string;
-  count: number;
-}
-
-export interface BucketRow {
-  key: string;
-  total: number;
-  complete: number;
-  incomplete: number;
-  suspect: number;
-  missingByField: FieldCountRow[];
-}
-
-export interface CommissionHoldRow {
-  channelId: string;
-  channelCode: string;
-  /** Policies whose commission is withheld: incomplete + suspect. */
-  held: number;
-  incomplete: number;
-  suspect: number;
-  /** The first {@link HOLD_LIST_LIMIT} policy numbers, in policy-number order. */
-  policyNos: string[];
-  /** True when more policies are held than listed. */
-  truncated: boolean;
-}
-
-export interface PolicyExportFilter {
-  /** A channel's organization code, or DIRECT for policies sold without one. */
-  channelCode?: string | null;
-  completeness?: string | null;
-  status?: string | null;
-  /** Only policies whose `completeness.missing` contains this path. */
-  missingField?: string | null;
-}
-
-/** One line of a policy export: codes, dates and field paths only, never a person's data. */
-export interface PolicyExportRow {
-  policyNo: string;
-  insurerCode: string;
-  /** Channel code, or DIRECT. */
-  channel: string;
-  productCode: string;
-  applicationDate: string;
-  status: string;
-  completeness: string;
-  missing: string[];
-}
-
-interface RawBucket {
-  k: string | null;
-  total: number | string;
-  complete: number | string | null;
-  incomplete: number | string | null;
-  suspect: number | string | null;
-}
 
 /**
  * The completeness views of an insurer's book (issue 5 item 2): the summary
@@ -100,7 +39,9 @@ interface RawBucket {
  * list. Every number comes from the STORED completeness (`policy.completeness`
  * and `policy_missing_field`, rewritten by the write paths in the same
  * transaction as every change) through GROUP BY in SQL over indexed columns:
- * no per-policy work at query time and nothing is decrypted.
+ * no per-policy work at query time and nothing is decrypted. The SQL is in
+ * summary.queries.ts, the CSV in summary.csv.ts: this class decides who sees
+ * which book and composes.
  *
  * Methods taking a RequestContext check who may see what (summary.access.ts)
  * and then call the scope-free methods taking a {@link Book}, which the
@@ -151,50 +92,7 @@ export class SummaryService {
   async summarize(book: Book, groupBy: SummaryDimension, range: DateRange = {}): Promise<BucketRow[]> {
     if (!SUMMARY_DIMENSIONS.includes(groupBy)) throw new BadInputError('groupBy must be CHANNEL, PRODUCT or APPLICATION_MONTH', { field: 'groupBy' });
     checkRange(range);
-    const key = this.keyExpression(groupBy);
-    const counts = this.scoped(this.db.getRepository(PolicyEntity).createQueryBuilder('p'), book, range)
-      .select(key, 'k')
-      .addSelect('COUNT(*)', 'total')
-      .addSelect("SUM(CASE WHEN p.completeness = 'COMPLETE' THEN 1 ELSE 0 END)", 'complete')
-      .addSelect("SUM(CASE WHEN p.completeness = 'INCOMPLETE' THEN 1 ELSE 0 END)", 'incomplete')
-      .addSelect("SUM(CASE WHEN p.completeness = 'SUSPECT' THEN 1 ELSE 0 END)", 'suspect')
-      .groupBy(key);
-    const missing = this.scoped(
-      this.db.getRepository(PolicyMissingFieldEntity).createQueryBuilder('m').innerJoin(PolicyEntity, 'p', 'p.id = m.policy_id'),
-      book,
-      range,
-    )
-      .andWhere('m.insurer_id = :insurerId')
-      .select(key, 'k')
-      .addSelect('m.field', 'field')
-      .addSelect('COUNT(*)', 'n')
-      .groupBy(key)
-      .addGroupBy('m.field');
-    const [bucketRows, missingRows] = [await counts.getRawMany<RawBucket>(), await missing.getRawMany<{ k: string | null; field: string; n: number | string }>()];
-
-    const channelCodes = groupBy === 'CHANNEL' ? await this.codesOf(bucketRows.map((r) => r.k)) : new Map<string, string>();
-    const keyOf = (raw: string | null): string => {
-      if (groupBy === 'CHANNEL') return raw === null ? DIRECT_KEY : (channelCodes.get(String(raw)) ?? String(raw));
-      return String(raw ?? '');
-    };
-    const missingByKey = new Map<string, FieldCountRow[]>();
-    for (const row of missingRows) {
-      const k = keyOf(row.k);
-      missingByKey.set(k, [...(missingByKey.get(k) ?? []), { field: String(row.field), count: Number(row.n) }]);
-    }
-    return bucketRows
-      .map((row) => {
-        const k = keyOf(row.k);
-        return {
-          key: k,
-          total: Number(row.total),
-          complete: Number(row.complete ?? 0),
-          incomplete: Number(row.incomplete ?? 0),
-          suspect: Number(row.suspect ?? 0),
-          missingByField: (missingByKey.get(k) ?? []).sort((a, b) => b.count - a.count || compare(a.field, b.field)),
-        };
-      })
-      .sort((a, b) => compare(a.key, b.key));
+    return summaryBuckets(this.db, book, groupBy, range);
   }
 
   /** exportCompletenessCsv: the same buckets as {@link completenessSummary}, as CSV. */
@@ -215,7 +113,7 @@ export class SummaryService {
     return this.holdsOf(await this.authorizeBook(ctx, insurerCode), channelCode);
   }
 
-  /** Commission holds of a book: one aggregated query, and one for the first policy numbers per channel. */
+  /** Commission holds of a book, of one channel when `channelCode` is given (none outside the book). */
   async holdsOf(book: Book, channelCode?: string | null): Promise<CommissionHoldRow[]> {
     let channelId = book.onlyChannelId;
     if (channelCode !== null && channelCode !== undefined && channelCode.trim() !== '') {
@@ -223,41 +121,7 @@ export class SummaryService {
       if (!channel || (book.onlyChannelId !== null && channel.id !== book.onlyChannelId)) return [];
       channelId = channel.id;
     }
-    const where = ["p.insurer_id = ?", 'p.channel_id IS NOT NULL', "p.completeness IN ('INCOMPLETE', 'SUSPECT')"];
-    const params: unknown[] = [book.insurerId];
-    if (channelId !== null) {
-      where.push('p.channel_id = ?');
-      params.push(channelId);
-    }
-    const counts = (await this.db.query(
-      `SELECT p.channel_id AS channelId, SUM(CASE WHEN p.completeness = 'INCOMPLETE' THEN 1 ELSE 0 END) AS incomplete, ` +
-        `SUM(CASE WHEN p.completeness = 'SUSPECT' THEN 1 ELSE 0 END) AS suspect FROM policy p WHERE ${where.join(' AND ')} GROUP BY p.channel_id`,
-      params,
-    )) as Array<{ channelId: string; incomplete: number | string; suspect: number | string }>;
-    if (counts.length === 0) return [];
-    const listed = (await this.db.query(
-      'SELECT t.channelId AS channelId, t.policyNo AS policyNo FROM (' +
-        'SELECT p.channel_id AS channelId, p.policy_no AS policyNo, ROW_NUMBER() OVER (PARTITION BY p.channel_id ORDER BY p.policy_no) AS rn ' +
-        `FROM policy p WHERE ${where.join(' AND ')}) t WHERE t.rn <= ? ORDER BY t.channelId, t.policyNo`,
-      [...params, HOLD_LIST_LIMIT],
-    )) as Array<{ channelId: string; policyNo: string }>;
-    const codes = await this.codesOf(counts.map((c) => c.channelId));
-    return counts
-      .map((c) => {
-        const incomplete = Number(c.incomplete ?? 0);
-        const suspect = Number(c.suspect ?? 0);
-        const policyNos = listed.filter((l) => String(l.channelId) === String(c.channelId)).map((l) => String(l.policyNo));
-        return {
-          channelId: String(c.channelId),
-          channelCode: codes.get(String(c.channelId)) ?? String(c.channelId),
-          held: incomplete + suspect,
-          incomplete,
-          suspect,
-          policyNos,
-          truncated: incomplete + suspect > policyNos.length,
-        };
-      })
-      .sort((a, b) => compare(a.channelCode, b.channelCode));
+    return commissionHoldRows(this.db, book.insurerId, channelId);
   }
 
   // ------------------------------------------------------ policy exports ---
@@ -284,7 +148,7 @@ export class SummaryService {
       }
       const entities = page.items.map((item) => item.entity);
       const unknown = entities.flatMap((p) => [p.insurerId, p.channelId]).filter((id): id is string => id !== null && !codes.has(id));
-      for (const [id, code] of await this.codesOf(unknown)) codes.set(id, code);
+      for (const [id, code] of await organizationCodes(this.db, unknown)) codes.set(id, code);
       rows.push(...entities.map((p) => exportRow(p, codes.get(p.insurerId) ?? p.insurerId, codes)));
       if (!page.hasNextPage || entities.length === 0) break;
       after = encodeCursor(POLICY_CURSOR, entities[entities.length - 1]!.id);
@@ -317,25 +181,10 @@ export class SummaryService {
     let cursor: string | null = null;
     let count = 0;
     for (;;) {
-      const qb = this.db
-        .getRepository(PolicyEntity)
-        .createQueryBuilder('p')
-        .select(['p.id', 'p.policyNo', 'p.channelId', 'p.productCode', 'p.applicationDate', 'p.status', 'p.completeness', 'p.issues'])
-        .where('p.insurer_id = :insurerId', { insurerId: book.insurerId });
-      if (channelId === null) qb.andWhere('p.channel_id IS NULL');
-      else if (channelId !== undefined) qb.andWhere('p.channel_id = :channelId', { channelId });
-      if (filter.completeness) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
-      if (filter.status) qb.andWhere('p.status = :status', { status: filter.status });
-      if (filter.missingField) {
-        qb.andWhere('EXISTS (SELECT 1 FROM policy_missing_field m WHERE m.policy_id = p.id AND m.insurer_id = p.insurer_id AND m.field = :missingField)', {
-          missingField: filter.missingField.trim(),
-        });
-      }
-      if (cursor !== null) qb.andWhere('p.id < :cursor', { cursor });
-      const page = await qb.orderBy('p.id', 'DESC').take(EXPORT_PAGE).getMany();
+      const page = await exportPolicyPage(this.db, { insurerId: book.insurerId, channelId, filter, beforeId: cursor, size: EXPORT_PAGE });
       if (page.length === 0) break;
       const unknown = [...new Set(page.map((p) => p.channelId).filter((id): id is string => id !== null && !codes.has(id)))];
-      for (const [id, code] of await this.codesOf(unknown)) codes.set(id, code);
+      for (const [id, code] of await organizationCodes(this.db, unknown)) codes.set(id, code);
       await visit(page.map((p) => exportRow(p, book.insurerCode, codes)));
       count += page.length;
       if (page.length < EXPORT_PAGE) break;
@@ -343,54 +192,6 @@ export class SummaryService {
     }
     return count;
   }
-
-  // ------------------------------------------------------------- helpers ---
-
-  /** Restricts a query on alias `p` (policy) to a book and an application-date range; binds :insurerId. */
-  private scoped<T extends object>(qb: SelectQueryBuilder<T>, book: Book, range: DateRange): SelectQueryBuilder<T> {
-    qb.where('p.insurer_id = :insurerId', { insurerId: book.insurerId });
-    if (book.onlyChannelId !== null) qb.andWhere('p.channel_id = :onlyChannelId', { onlyChannelId: book.onlyChannelId });
-    if (range.from) qb.andWhere('p.application_date >= :from', { from: range.from });
-    if (range.to) qb.andWhere('p.application_date <= :to', { to: range.to });
-    return qb;
-  }
-
-  /** The SQL of a bucket key. The month is cut from the date's text: SUBSTR on SQLite (dates are stored as text), DATE_FORMAT on MySQL. */
-  private keyExpression(groupBy: SummaryDimension): string {
-    if (groupBy === 'CHANNEL') return 'p.channel_id';
-    if (groupBy === 'PRODUCT') return 'p.product_code';
-    return isSqlite(this.db) ? 'SUBSTR(p.application_date, 1, 7)' : "DATE_FORMAT(p.application_date, '%Y-%m')";
-  }
-
-  /** Organization codes of ids (one query; nulls ignored). */
-  private async codesOf(ids: Array<string | null>): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids.filter((id): id is string => id !== null && id !== undefined).map(String))];
-    if (wanted.length === 0) return new Map();
-    const rows = await this.db.getRepository(OrganizationEntity).findBy({ id: In(wanted) });
-    return new Map(rows.map((row) => [row.id, row.code]));
-  }
-}
-
-/** A policy as a line of an export: channel code (DIRECT for none) and the missing paths of its stored verdict. */
-function exportRow(
-  p: Pick<PolicyEntity, 'policyNo' | 'channelId' | 'productCode' | 'applicationDate' | 'status' | 'completeness' | 'issues'>,
-  insurerCode: string,
-  codes: ReadonlyMap<string, string>,
-): PolicyExportRow {
-  return {
-    policyNo: p.policyNo,
-    insurerCode,
-    channel: p.channelId === null ? DIRECT_KEY : (codes.get(p.channelId) ?? p.channelId),
-    productCode: p.productCode,
-    applicationDate: p.applicationDate,
-    status: p.status,
-    completeness: p.completeness,
-    missing: storedCompleteness(p).missing,
-  };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function checkRange(range: DateRange): void {
@@ -404,38 +205,4 @@ function checkPolicyFilter(filter: PolicyExportFilter): void {
   if (filter.completeness && !isCompletenessStatus(filter.completeness)) throw new BadInputError('completeness must be COMPLETE, INCOMPLETE or SUSPECT', { field: 'completeness' });
   if (filter.status && !(POLICY_STATUSES as readonly string[]).includes(filter.status)) throw new BadInputError('status must be PENDING or UNDERWRITTEN', { field: 'status' });
   if (filter.missingField && filter.missingField.length > 64) throw new BadInputError('missingField is a field path such as policyholder.phone', { field: 'missingField' });
-}
-
-/** Header of the key column of a summary CSV. */
-const KEY_HEADER: Record<SummaryDimension, string> = { CHANNEL: 'channel', PRODUCT: 'product', APPLICATION_MONTH: 'applicationMonth' };
-
-/**
- * A summary as CSV: the key, total, complete, incomplete, suspect, then one
- * column `missing:<field path>` per field missing anywhere (sorted), with the
- * bucket's count (0 when none).
- */
-export function summaryCsv(groupBy: SummaryDimension, buckets: readonly BucketRow[]): string {
-  const fields = [...new Set(buckets.flatMap((b) => b.missingByField.map((m) => m.field)))].sort(compare);
-  const header = [KEY_HEADER[groupBy], 'total', 'complete', 'incomplete', 'suspect', ...fields.map((f) => `missing:${f}`)];
-  const rows = buckets.map((b): CsvCell[] => {
-    const byField = new Map(b.missingByField.map((m) => [m.field, m.count]));
-    return [b.key, b.total, b.complete, b.incomplete, b.suspect, ...fields.map((f) => byField.get(f) ?? 0)];
-  });
-  return csvText(header, rows);
-}
-
-/** Policies as CSV: policyNo, insurer, channel, product, applicationDate, status, completeness, missing (paths joined with ';'). */
-export function policiesCsv(rows: readonly PolicyExportRow[]): string {
-  return csvText(
-    ['policyNo', 'insurer', 'channel', 'product', 'applicationDate', 'status', 'completeness', 'missing'],
-    rows.map((r) => [r.policyNo, r.insurerCode, r.channel, r.productCode, r.applicationDate, r.status, r.completeness, r.missing.join(';')]),
-  );
-}
-
-/** Commission holds as CSV: channel, held, incomplete, suspect, truncated, policyNos (joined with ';'). */
-export function holdsCsv(rows: readonly CommissionHoldRow[]): string {
-  return csvText(
-    ['channel', 'held', 'incomplete', 'suspect', 'listed', 'policyNos'],
-    rows.map((r) => [r.channelCode, r.held, r.incomplete, r.suspect, r.policyNos.length, r.policyNos.join(';')]),
-  );
 }

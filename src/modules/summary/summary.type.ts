@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Organization } from '../organization/organization.type';
-import { SUMMARY_DIMENSIONS, type SummaryDimension } from './summary.service';
+import { SUMMARY_DIMENSIONS, type SummaryDimension } from './summary.queries';
 
 /** Contract enum `SummaryDimension`. */
 export const SummaryDimensionEnum = Object.fromEntries(SUMMARY_DIMENSIONS.map((d) => [d, d])) as { [K in SummaryDimension]: K };

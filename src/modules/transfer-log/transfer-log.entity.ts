@@ -7,7 +7,7 @@ export const hashColumn = { type: 'varchar', length: 64 } as const;
 /**
  * One entry of an insurer's hash chain (contract README "Writes"). Holds ids,
  * codes, policy numbers, field paths and a digest only: never a person's data.
- * Rows are only ever inserted (TransferLogService.append); nothing updates or
+ * Rows are only ever inserted (TransferLogWriter.append); nothing updates or
  * deletes them. `insurerId` is the chain: the insurer's organization id, or
  * the EXCHANGE organization's id for the exchange's own chain.
  */

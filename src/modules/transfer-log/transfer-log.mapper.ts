@@ -1,7 +1,8 @@
 import { parseStringArray } from './transfer-log.chain';
 import { checkpointPayload } from './transfer-log.checkpoint';
 import type { TransferLogCheckpointEntity, TransferLogEntryEntity } from './transfer-log.entity';
-import type { LogVerificationResult, TransferLogPage } from './transfer-log.service';
+import type { TransferLogPage } from './transfer-log.reader';
+import type { LogVerificationResult } from './transfer-log.verifier';
 import { encodeLogCursor } from './transfer-log.chain';
 import { PageInfo } from '../../graphql/pagination';
 import { LogVerification, TransferLogCheckpoint, TransferLogConnection, TransferLogEdge, TransferLogEntry } from './transfer-log.type';

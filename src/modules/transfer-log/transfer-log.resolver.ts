@@ -5,11 +5,17 @@ import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { toLogVerification, toTransferLogCheckpoint, toTransferLogConnection } from './transfer-log.mapper';
 import { CheckpointInput, LogVerification, TransferLogCheckpoint, TransferLogConnection, TransferLogEntry } from './transfer-log.type';
-import type { TransferLogService } from './transfer-log.service';
+import type { TransferLogCheckpoints } from './transfer-log.checkpoints';
+import type { TransferLogReader } from './transfer-log.reader';
+import type { TransferLogVerifier } from './transfer-log.verifier';
 
 @Resolver(() => TransferLogEntry)
 export class TransferLogResolver {
-  constructor(private readonly transferLogService: TransferLogService) {}
+  constructor(
+    private readonly reader: Pick<TransferLogReader, 'list'>,
+    private readonly verifier: Pick<TransferLogVerifier, 'verify'>,
+    private readonly checkpoints: Pick<TransferLogCheckpoints, 'latestCheckpoint' | 'createCheckpoint'>,
+  ) {}
 
   @Query(() => TransferLogConnection, { description: 'An insurer\'s transfer log, newest first. insurerCode EXCHANGE is the exchange\'s own chain.' })
   async transferLog(
@@ -20,7 +26,7 @@ export class TransferLogResolver {
     @Arg('operation', () => String, { nullable: true, description: 'Only entries of this operation, e.g. signAgreement.' }) operation: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<TransferLogConnection> {
-    return toTransferLogConnection(await this.transferLogService.list(ctx, { insurerCode, policyNo, first, after, operation }));
+    return toTransferLogConnection(await this.reader.list(ctx, { insurerCode, policyNo, first, after, operation }));
   }
 
   @Query(() => LogVerification)
@@ -30,18 +36,18 @@ export class TransferLogResolver {
     checkpoint: CheckpointInput | null,
     @Ctx() ctx: RequestContext,
   ): Promise<LogVerification> {
-    return toLogVerification(await this.transferLogService.verify(ctx, insurerCode, checkpoint));
+    return toLogVerification(await this.verifier.verify(ctx, insurerCode, checkpoint));
   }
 
   @Query(() => TransferLogCheckpoint, { nullable: true, description: 'The latest signed checkpoint of a chain (null when none yet).' })
   async transferLogCheckpoint(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<TransferLogCheckpoint | null> {
-    const checkpoint = await this.transferLogService.latestCheckpoint(ctx, insurerCode);
+    const checkpoint = await this.checkpoints.latestCheckpoint(ctx, insurerCode);
     return checkpoint ? toTransferLogCheckpoint(checkpoint) : null;
   }
 
   @Mutation(() => TransferLogCheckpoint, { description: 'Signs a checkpoint of the chain\'s current head now.' })
   async createTransferLogCheckpoint(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<TransferLogCheckpoint> {
-    return toTransferLogCheckpoint(await this.transferLogService.createCheckpoint(ctx, insurerCode));
+    return toTransferLogCheckpoint(await this.checkpoints.createCheckpoint(ctx, insurerCode));
   }
 
   @FieldResolver(() => Organization)

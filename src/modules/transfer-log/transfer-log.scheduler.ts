@@ -1,5 +1,5 @@
-import type { Services } from '../../container';
 import type { Logger } from '../../logger';
+import type { TransferLogCheckpoints } from './transfer-log.checkpoints';
 
 export const CHECKPOINT_INTERVAL_MS = 3_600_000;
 
@@ -11,7 +11,7 @@ export const CHECKPOINT_INTERVAL_MS = 3_600_000;
  * that resolves once a running round has finished.
  */
 export function startCheckpointScheduler(
-  services: Pick<Services, 'transferLog'>,
+  checkpoints: Pick<TransferLogCheckpoints, 'checkpointMovedChains'>,
   log: Logger,
   intervalMs: number = CHECKPOINT_INTERVAL_MS,
   options: { runAtStart?: boolean } = {},
@@ -20,7 +20,7 @@ export function startCheckpointScheduler(
   let stopped = false;
   const round = () => {
     if (running || stopped) return;
-    running = services.transferLog
+    running = checkpoints
       .checkpointMovedChains()
       .then(({ signed, failed }) => {
         if (signed || failed) log.info({ signed, failed }, 'transfer log checkpoints');
