@@ -3,7 +3,7 @@ import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, completeSeed, insertPolicies, type PersonSeed, type PolicySeed } from '../support/policies';
+import { adult, completeSeed, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
 
 const POLICY_FIELDS = `
   id policyNo status version productCode termMonths applicationDate insuredRelationship
@@ -53,7 +53,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
 
   beforeAll(async () => {
     app = await startTestApp();
-    insurer = await createParty(app, 'INSURER', ['ADMIN', 'SERVICE']);
+    insurer = await createParty(app, 'INSURER', ['ADMIN', 'SERVICE', 'UNDERWRITER']);
     otherInsurer = await createParty(app, 'INSURER', ['ADMIN']);
     bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN', 'SALES']);
     broker = await createParty(app, 'BROKER', ['ADMIN', 'SERVICE']);
@@ -74,12 +74,16 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
     add('BK-3-BADID', bank.id, { policyholder: adult({ idNumber: '110105198001011235' }), insured: adult(), insuredRelationship: 'OTHER' });
     add('BR-1', broker.id, { beneficiaries: [{ person: adult({ phone: null, address: null }), relationshipToInsured: 'CHILD', sharePercent: 50.5, order: 1 }] });
     add('BR-2', broker.id);
-    add('DI-1-DONE', null, { status: 'UNDERWRITTEN' });
+    add('DI-1-DONE', null);
     add('NR-1', noReadBank.id);
     // Fix the seeds whose policyholder was replaced after completeSeed made its own.
     for (const seed of seeds) clear.set(seed.policyNo, { holder: seed.policyholder, beneficiary: seed.beneficiaries?.[0]?.person });
-    await insertPolicies(app, seeds);
-    await insertPolicies(app, [completeSeed(otherInsurer.id, 'OT-1', { channelId: bank.id })]);
+    await seedPolicies(app, seeds);
+    await app.ok(insurer.keys.UNDERWRITER, 'mutation($insurerCode: String!, $policyNo: String!) { underwritePolicy(insurerCode: $insurerCode, policyNo: $policyNo) { id } }', {
+      insurerCode: insurer.code,
+      policyNo: 'DI-1-DONE',
+    });
+    await seedPolicies(app, [completeSeed(otherInsurer.id, 'OT-1', { channelId: bank.id })]);
   });
   afterAll(() => app.close());
 
@@ -214,7 +218,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
     const owner = await createParty(app, 'INSURER', ['ADMIN']);
     const partner = await createParty(app, 'BROKER', ['ADMIN']);
     const agreement = await createAgreement(app, { insurerCode: owner.code, partnerCode: partner.code, scopes: ['READ_POLICIES'], proposerKey: owner.keys.ADMIN, signerKey: partner.keys.ADMIN });
-    await insertPolicies(app, [completeSeed(owner.id, 'TERM-1', { channelId: partner.id })]);
+    await seedPolicies(app, [completeSeed(owner.id, 'TERM-1', { channelId: partner.id })]);
     const live = await app.ok<ListData>(partner.keys.ADMIN, LIST, {});
     expect(live.policies.edges.map((e) => e.node.policyNo)).toEqual(['TERM-1']);
     await app.ok(owner.keys.ADMIN, 'mutation($id: ID!) { terminateAgreement(id: $id, reason: "ended") { id } }', { id: agreement.id });

@@ -6,7 +6,7 @@ import { parseCsv } from '../../src/modules/summary/summary.csv';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty, createPrincipal } from '../support/factories';
-import { adult, type PersonSeed } from '../support/policies';
+import { adult, type PersonSeed } from '../support/seed';
 
 const SUBMIT = `mutation($insurerCode: String!, $key: String!, $records: [SalesRecordInput!]!) {
   submitSales(insurerCode: $insurerCode, idempotencyKey: $key, records: $records) {

@@ -11,7 +11,7 @@ import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, insertPolicies, TODAY, type PersonSeed, type PolicySeed } from '../support/policies';
+import { adult, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
 
 const CAMPAIGN_FIELDS = `id insurer { code } issuedBefore deadline createdAt pastDeadline checked
   progress { channel { code } checked flagged corrected remaining remainingPolicyNos }`;
@@ -67,7 +67,7 @@ describe(`historical clean-up: startRemediation, remediationCampaign(s), the rep
     seeds.set(policyNo, seed);
     const verdict = assessCompleteness(
       { policyholder: seed.policyholder, insured: seed.insured, insuredRelationship: seed.insuredRelationship ?? null, applicationDate: seed.applicationDate ?? null },
-      { today: TODAY, ...context },
+      { today, ...context },
     );
     await inTransaction(app.db, async (em) => {
       const policy = await em.getRepository(PolicyEntity).findOneByOrFail({ insurerId: seed.insurerId, policyNo });
@@ -104,7 +104,7 @@ describe(`historical clean-up: startRemediation, remediationCampaign(s), the rep
       seeds.set(policyNo, seed);
       return seed;
     };
-    await insertPolicies(app, [
+    await seedPolicies(app, [
       add('BK-OK', bank.id, adult()),
       add('BK-NOPHONE', bank.id, adult({ phone: null })),
       add('BK-BADPHONE', bank.id, adult({ phone: '12345' })),
@@ -119,12 +119,14 @@ describe(`historical clean-up: startRemediation, remediationCampaign(s), the rep
       // Out of scope: applied for on or after the cut-off, or short-term.
       add('BK-NEW-NOPHONE', bank.id, adult({ phone: null }), { applicationDate: '2026-06-01' }),
       add('BK-CUTOFF-NOPHONE', bank.id, adult({ phone: null }), { applicationDate: ISSUED_BEFORE }),
-      add('BK-SHORT-NOPHONE', bank.id, adult({ phone: null }), { termMonths: 12 }),
+      add('BK-SHORT-NOPHONE', bank.id, adult({ phone: null })),
     ]);
+    // Every writer refuses a term of one year or less: a short-term row can only be legacy data, so it is made from a policy written whole.
+    await app.db.getRepository(PolicyEntity).update({ insurerId: insurer.id, policyNo: 'BK-SHORT-NOPHONE' }, { termMonths: 12 });
     // Signals that need other records: a phone shared by 3 ID numbers, the seller's own phone.
     await restamp('BR-SHARED', {}, { phoneSharedCount: 3 });
     await restamp('DI-SELLER', {}, { salesPersonPhone: seeds.get('DI-SELLER')!.policyholder.phone });
-    await insertPolicies(app, [{ insurerId: otherInsurer.id, policyNo: 'OT-NOPHONE', channelId: bank.id, applicationDate: OLD, policyholder: adult({ phone: null }), insured: adult(), insuredRelationship: 'OTHER' }]);
+    await seedPolicies(app, [{ insurerId: otherInsurer.id, policyNo: 'OT-NOPHONE', channelId: bank.id, applicationDate: OLD, policyholder: adult({ phone: null }), insured: adult(), insuredRelationship: 'OTHER' }]);
   });
   afterAll(() => app.close());
 

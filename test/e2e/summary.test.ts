@@ -3,7 +3,7 @@ import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, completeSeed, insertPolicies, type PersonSeed, type PolicySeed } from '../support/policies';
+import { adult, completeSeed, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
 
 const SUMMARY = `query($insurerCode: String!, $groupBy: SummaryDimension!, $from: Date, $to: Date) {
   completenessSummary(insurerCode: $insurerCode, groupBy: $groupBy, from: $from, to: $to) {
@@ -102,7 +102,7 @@ describe(`completeness at a glance: summary, commission holds, CSV exports (${TE
       return s;
     };
     const other = () => ({ insured: adult(), insuredRelationship: 'OTHER' as const });
-    await insertPolicies(app, [
+    await seedPolicies(app, [
       seed('B-1', bank.id, 'LIFE-20Y', '2026-01-10'),
       seed('B-2', bank.id, 'LIFE-20Y', '2026-01-31', { policyholder: adult({ phone: null }), ...other() }),
       seed('B-3', bank.id, 'ANNUITY-10Y', '2026-02-01', { policyholder: adult({ idNumber: '110105198001011235' }), ...other() }),
@@ -114,7 +114,7 @@ describe(`completeness at a glance: summary, commission holds, CSV exports (${TE
       seed('D-2', null, 'HEALTH-5Y', '2026-03-10', { insuredRelationship: null, insured: adult() }),
       seed('N-1', noGrantBroker.id, 'LIFE-20Y', '2026-02-10', { policyholder: adult({ phone: '12345' }), ...other() }),
     ]);
-    await insertPolicies(app, [completeSeed(otherInsurer.id, 'O-1', { channelId: bank.id, policyholder: adult({ phone: null }), insured: adult(), insuredRelationship: 'OTHER' })]);
+    await seedPolicies(app, [completeSeed(otherInsurer.id, 'O-1', { channelId: bank.id, policyholder: adult({ phone: null }), insured: adult(), insuredRelationship: 'OTHER' })]);
     insurerNodes = (await app.ok<{ policies: { edges: Array<{ node: Node }> } }>(insurer.keys.ADMIN, LIST, {})).policies.edges.map((e) => e.node);
   });
   afterAll(() => app.close());

@@ -3,7 +3,7 @@ import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, completeSeed, insertPolicies } from '../support/policies';
+import { adult, completeSeed, seedPolicies } from '../support/seed';
 
 const UNDERWRITE = `mutation($insurerCode: String!, $policyNo: String!, $overrideReason: String) {
   underwritePolicy(insurerCode: $insurerCode, policyNo: $policyNo, overrideReason: $overrideReason) {
@@ -50,7 +50,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
       completeSeed(insurer.id, 'UW-OTHER-CASES'),
     ];
     for (const s of seeds) holders.set(s.policyNo, s.policyholder.idNumber!);
-    await insertPolicies(app, seeds);
+    await seedPolicies(app, seeds);
   });
   afterAll(() => app.close());
 

@@ -22,7 +22,7 @@ import { PolicyEntity, PolicyMissingFieldEntity } from '../../src/modules/policy
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createParty } from '../support/factories';
-import { adult, APPLICATION_DATE, insertPolicies, type PersonSeed, type PolicySeed } from '../support/policies';
+import { adult, APPLICATION_DATE, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
 
 /** Small seeded PRNG (mulberry32): the same series on every run. */
 function prng(seed: number): () => number {
@@ -63,12 +63,13 @@ describe(`corrections give the verdict of the clear records (${TEST_DB})`, () =>
       // Some start with gaps, which corrections may fill (they never clear a value).
       const holder: Model = { uid: `H${i}`, person: adult(i === 2 ? { phone: null } : i === 3 ? { address: null, idNumber: null } : {}) };
       const self = i % 2 === 1;
-      const insured: Model = self ? holder : { uid: `I${i}`, person: adult(i === 4 ? { birthDate: null } : {}) };
+      // The writer matches people by ID number: a policyholder without one who insures itself is stored as two people.
+      const insured: Model = self && holder.person.idNumber ? holder : self ? { uid: `I${i}`, person: { ...holder.person } } : { uid: `I${i}`, person: adult(i === 4 ? { birthDate: null } : {}) };
       const relationship: Relationship | null = i === 6 ? null : self ? 'SELF' : 'OTHER';
       policies.push({ policyNo: `EQ-${i}`, holder, insured, relationship });
       seeds.push({ insurerId: insurer.id, policyNo: `EQ-${i}`, policyholder: holder.person, insured: insured.person, insuredRelationship: relationship });
     }
-    await insertPolicies(app, seeds);
+    await seedPolicies(app, seeds);
   });
   afterAll(() => app.close());
 

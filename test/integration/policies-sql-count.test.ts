@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, insertPolicies, type PolicySeed } from '../support/policies';
+import { adult, seedPolicies, type PolicySeed } from '../support/seed';
 import { recordStatements } from '../support/sql';
 
 /** A page with every relation selected: people, beneficiaries with their people, channel and insurer. */
@@ -57,7 +57,7 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
     for (let i = 60; i < 110; i += 1) {
       seeds.push({ insurerId: insurer.id, policyNo: `SQL-${i}`, channelId: i % 2 ? broker.id : bank.id, policyholder: adult(), insured: adult(), insuredRelationship: 'OTHER', beneficiaries: [{ person: adult(), order: 1 }] });
     }
-    await insertPolicies(app, seeds);
+    await seedPolicies(app, seeds);
 
     recorder = recordStatements(app.db);
   });

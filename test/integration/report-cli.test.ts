@@ -6,7 +6,7 @@ import type { TestApp } from '../support/app';
 import { expectNoDatabaseRefusal, expectUsageRefusal, runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, insertPolicies } from '../support/policies';
+import { adult, seedPolicies } from '../support/seed';
 
 const START = `mutation($insurerCode: String!, $issuedBefore: Date!, $deadline: Date!) {
   startRemediation(insurerCode: $insurerCode, issuedBefore: $issuedBefore, deadline: $deadline) {
@@ -35,7 +35,7 @@ describe(`report command line (${TEST_DB})`, () => {
       insured: adult(),
       insuredRelationship: 'OTHER' as const,
     });
-    await insertPolicies(app, [policy('R-1', bank.id, null), policy('R-2', bank.id, '13800001111'), policy('R-3', null, '55'), policy('R-4', null, '13800002222')]);
+    await seedPolicies(app, [policy('R-1', bank.id, null), policy('R-2', bank.id, '13800001111'), policy('R-3', null, '55'), policy('R-4', null, '13800002222')]);
     const deadline = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
     campaign = (await app.ok<{ startRemediation: typeof campaign }>(insurer.keys.COMPLIANCE, START, { insurerCode: insurer.code, issuedBefore: '2026-01-01', deadline })).startRemediation;
   });

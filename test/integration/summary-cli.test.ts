@@ -5,7 +5,7 @@ import type { TestApp } from '../support/app';
 import { expectNoDatabaseRefusal, expectUsageRefusal, runCaptured, startCliApp, stopCliApp } from '../support/cli';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
-import { adult, completeSeed, insertPolicies, type PolicySeed } from '../support/policies';
+import { adult, completeSeed, seedPolicies, type PolicySeed } from '../support/seed';
 import { recordStatements } from '../support/sql';
 
 const SUMMARY = `query($insurerCode: String!, $groupBy: SummaryDimension!) {
@@ -44,7 +44,7 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
     insurer = await createParty(app, 'INSURER', ['ADMIN']);
     bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN']);
     await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['READ_COMPLETENESS'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
-    await insertPolicies(app, batch(12));
+    await seedPolicies(app, batch(12));
 
     recorder = recordStatements(app.db);
   });
@@ -149,7 +149,7 @@ describe(`completeness exports on the command line; summary SQL (${TEST_DB})`, (
     };
     for (const groupBy of ['CHANNEL', 'PRODUCT', 'APPLICATION_MONTH']) {
       const small = await measure(groupBy);
-      await insertPolicies(app, batch(24));
+      await seedPolicies(app, batch(24));
       const large = await measure(groupBy);
       expect(large.total).toBe(small.total + 18);
       expect(large.sql.length).toBe(small.sql.length);

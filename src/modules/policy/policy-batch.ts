@@ -43,10 +43,10 @@ export interface SalesRecordOutcome {
   version: number | null;
 }
 
-/** Where a batch goes: the insurer's book, the channel that sold it, the batch's id. */
+/** Where a batch goes: the insurer's book, the channel that sold it (null: the insurer sold it directly), the batch's id. */
 export interface BatchTarget {
   insurerId: string;
-  channelId: string;
+  channelId: string | null;
   batchId: string;
 }
 
@@ -217,9 +217,10 @@ export async function writeBatch(
     set.add(s.policyholder.row.idNumberBidx ?? s.policyholder.row.id);
     after.set(phone, set);
   }
+  // Sales people are registered by channel: a policy sold directly has no registered seller to compare with.
   const sellers = await sellerPhones(
     em,
-    slots.filter((s) => s.prepared.record.salesPersonCode).map((s) => ({ organizationId: channelId, code: s.prepared.record.salesPersonCode! })),
+    channelId === null ? [] : slots.filter((s) => s.prepared.record.salesPersonCode).map((s) => ({ organizationId: channelId, code: s.prepared.record.salesPersonCode! })),
   );
 
   // 6. The batch's policies, their verdicts, beneficiaries and missing-field rows.
@@ -242,7 +243,7 @@ export async function writeBatch(
       },
       {
         phoneSharedCount: phone ? after.get(phone)?.size ?? 0 : 0,
-        salesPersonPhoneKey: r.salesPersonCode ? sellers.get(sellerKey(channelId, r.salesPersonCode)) ?? null : null,
+        salesPersonPhoneKey: r.salesPersonCode && channelId !== null ? sellers.get(sellerKey(channelId, r.salesPersonCode)) ?? null : null,
         today,
       },
     );

@@ -67,3 +67,8 @@ export function piiViewOf(actor: Actor, insurerId: string, grant: Grant): (polic
 export function mayUnderwrite(actor: Actor): boolean {
   return isKind(actor, 'INSURER') && hasRole(actor, 'UNDERWRITER');
 }
+
+/** Who may write an insurer's own book (policies it sold directly, an import of its historical book): an ADMIN of that insurer. */
+export function mayWriteOwnBook(actor: Actor): boolean {
+  return isKind(actor, 'INSURER') && hasRole(actor, 'ADMIN');
+}
