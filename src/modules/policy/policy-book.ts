@@ -15,7 +15,7 @@ import { todayInChina } from '../../domain/dates';
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError } from '../../graphql/errors';
 import type { PiiCipher } from '../person/pii';
-import type { RefusalInput, TransferLogService } from '../transfer-log/transfer-log.service';
+import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { prepareRecord, writeBatch, type SalesRecordOutcome } from './policy-batch';
 import { logReflagged } from './policy-reflag';
 import { mayWriteOwnBook } from './policy.access';
@@ -27,7 +27,7 @@ export const WRITE_OWN_BOOK = 'writeOwnBook';
 /** What the own-book write needs: the cipher that seals people, the log it writes on. */
 export interface OwnBookDeps {
   pii: PiiCipher;
-  log: Pick<TransferLogService, 'append' | 'recordRefusal' | 'writeOnChain'>;
+  log: Pick<TransferLogWriter, 'append' | 'recordRefusal' | 'writeOnChain'>;
 }
 
 /**
