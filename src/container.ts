@@ -14,6 +14,7 @@ import { RemediationProgressResolver, RemediationResolver } from './modules/reme
 import { RemediationService } from './modules/remediation/remediation.service';
 import { CorrectionResolver } from './modules/correction/correction.resolver';
 import { CorrectionService } from './modules/correction/correction.service';
+import { CorrectionHistoryService } from './modules/correction/correction-history.service';
 import { SummaryResolver } from './modules/summary/summary.resolver';
 import { SummaryService } from './modules/summary/summary.service';
 import { PiiCipher } from './modules/person/pii';
@@ -50,7 +51,8 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
-  return { db, config, log, secrets, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections };
+  const correctionHistory = new CorrectionHistoryService(db, policies);
+  return { db, config, log, secrets, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections, correctionHistory };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -73,7 +75,7 @@ export function createResolverContainer(services: Services): ContainerType {
     new SummaryResolver(services.summary),
     new RemediationResolver(services.remediation),
     new RemediationProgressResolver(),
-    new CorrectionResolver(services.corrections, services.pii),
+    new CorrectionResolver(services.corrections, services.correctionHistory, services.pii),
   ];
   return resolverContainer(instances);
 }

@@ -7,11 +7,16 @@ import { CorrectionInput } from './correction.inputs';
 import { toCorrection, toFieldChanges } from './correction.mapper';
 import { Correction, FieldChange } from './correction.type';
 import type { CorrectionService } from './correction.service';
+import type { CorrectionHistoryService } from './correction-history.service';
 import type { PiiCipher } from '../person/pii';
 
 @Resolver(() => Correction)
 export class CorrectionResolver {
-  constructor(private readonly correctionService: CorrectionService, private readonly pii: PiiCipher) {}
+  constructor(
+    private readonly correctionService: CorrectionService,
+    private readonly history: CorrectionHistoryService,
+    private readonly pii: PiiCipher,
+  ) {}
 
   @Mutation(() => Correction, { description: 'Corrects a policyholder, insured or beneficiary (and/or insuredRelationship) with the customer\'s evidence.' })
   async submitCorrection(
@@ -28,7 +33,7 @@ export class CorrectionResolver {
 
   @Query(() => [Correction], { description: 'The correction history of a policy the caller may see, newest first; empty otherwise.' })
   async corrections(@Arg('insurerCode', () => String) insurerCode: string, @Arg('policyNo', () => String) policyNo: string, @Ctx() ctx: RequestContext): Promise<Correction[]> {
-    return (await this.correctionService.list(ctx, insurerCode, policyNo)).map(toCorrection);
+    return (await this.history.list(ctx, insurerCode, policyNo)).map(toCorrection);
   }
 
   @FieldResolver(() => Organization)

@@ -1,11 +1,10 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { isKind, logActor, requireActor, requireAttestation, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, BadInputError, ForbiddenError, NotFoundError, VersionConflictError } from '../../graphql/errors';
 import { newId } from '../../db/ids';
 import { CHUNK_IN, chunk } from '../../db/bulk';
 import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
-import { canonicalJson } from '../../domain/canonical-json';
 import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
 import type { IdType } from '../../domain/enums';
@@ -18,12 +17,12 @@ import { PersonEntity } from '../policy/person.entity';
 import type { PiiView } from '../policy/person.type';
 import { PolicyBeneficiaryEntity, PolicyEntity } from '../policy/policy.entity';
 import type { PolicyService } from '../policy/policy.service';
-import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
 import { blankOf, orderBeneficiaries, policiesTouching, recomputePolicies, settlePersonKey, storedFacts } from '../policy/policy-store';
 import { logReflagged, REFLAG_ENTRY_POLICIES } from '../policy/policy-reflag';
 import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { mayCorrectRecords } from './correction.access';
 import { CorrectionChangeEntity, CorrectionEntity } from './correction.entity';
+import { checkIdempotencyKey, findByKey, requestHash, type Idempotency } from './correction.idempotency';
 import { checkCorrection, personPath, requestedPaths, type CleanCorrection, type CorrectionInputData, type PersonChanges } from './correction.validation';
 
 /** What this module needs of the transfer log. */
@@ -62,15 +61,8 @@ interface SealedValues {
   phone: Sealed | null;
 }
 
-/** A correction sent with an idempotency key: the key and the hash of the request it stands for. */
-interface Idempotency {
-  key: string;
-  hash: string;
-}
-
 /** What the transaction of a correction produced (or, for a replay, had produced). */
 type Applied = Omit<CorrectionRecord, 'view'>;
-
 
 /**
  * Corrections of customer information with the customer's evidence
@@ -164,8 +156,8 @@ export class CorrectionService {
     }
     await requireAttestation(actor, refuse);
 
-    const idempotency: Idempotency | null = key === null ? null : { key, hash: this.requestHash(clean) };
-    const stored = idempotency ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
+    const idempotency: Idempotency | null = key === null ? null : { key, hash: requestHash(this.pii, clean) };
+    const stored = idempotency ? await findByKey(this.db.manager, actor.organizationId, idempotency) : null;
     if (stored) return { ...stored, view: await this.policies.viewOf(ctx, insurer.id, stored.policy.policyNo) };
 
     const sealed: SealedValues = {
@@ -182,7 +174,7 @@ export class CorrectionService {
       );
     } catch (error) {
       // The same key sent at once for two insurers (two chain locks): UNIQUE (organization, key) let only one commit.
-      const winner = idempotency && isDuplicateKeyError(error) ? await this.findByKey(this.db.manager, actor.organizationId, idempotency) : null;
+      const winner = idempotency && isDuplicateKeyError(error) ? await findByKey(this.db.manager, actor.organizationId, idempotency) : null;
       if (winner) return { ...winner, view: await this.policies.viewOf(ctx, insurer.id, winner.policy.policyNo) };
       if (error instanceof VersionConflictError) {
         await refuse('VERSION_CONFLICT', { currentVersion: error.extensions.currentVersion ?? null });
@@ -208,7 +200,7 @@ export class CorrectionService {
   ): Promise<Applied> {
     const insurerId = insurer.id;
     const today = todayInChina(now);
-    const replay = idempotency ? await this.findByKey(em, actor.organizationId, idempotency) : null;
+    const replay = idempotency ? await findByKey(em, actor.organizationId, idempotency) : null;
     if (replay) return replay;
     const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id = :insurerId AND p.policy_no = :no', { insurerId, no: clean.policyNo });
     if (!isSqlite(em.connection)) qb.setLock('pessimistic_write');
@@ -379,33 +371,6 @@ export class CorrectionService {
    * now), or null when the key is new; BAD_USER_INPUT when the key was used
    * for another request.
    */
-  private async findByKey(em: EntityManager, organizationId: string, idempotency: Idempotency): Promise<Applied | null> {
-    const correction = await em.getRepository(CorrectionEntity).findOneBy({ submittedByOrganizationId: organizationId, idempotencyKey: idempotency.key });
-    if (!correction) return null;
-    if (correction.requestHash !== idempotency.hash) {
-      throw new BadInputError('This idempotencyKey was used for a different correction: use a new key for a new correction', { field: 'idempotencyKey' });
-    }
-    const changes = await em.getRepository(CorrectionChangeEntity).find({ where: { correctionId: correction.id }, order: { ord: 'ASC' } });
-    const policy = await em.getRepository(PolicyEntity).findOneByOrFail({ id: correction.policyId, insurerId: correction.insurerId });
-    return { correction, changes, policy };
-  }
-
-  /**
-   * SHA-256 of a request's canonical form, to tell a retry from another
-   * request under the same key. ID number and phone enter only as their
-   * blind indexes, so the stored hash tells nothing the database does not
-   * already hold.
-   */
-  private requestHash(clean: CleanCorrection): string {
-    const { idNumber, phone, ...inClear } = clean.changes;
-    const changes = {
-      ...inClear,
-      ...(idNumber !== undefined ? { idNumber: this.pii.idNumberKey(clean.changes.idType ?? null, idNumber) } : {}),
-      ...(phone !== undefined ? { phone: this.pii.phoneIndex(phone) } : {}),
-    };
-    return sha256Hex(canonicalJson({ ...clean, changes }));
-  }
-
   /**
    * The person row with the values given applied, its facts brought up to
    * date from the new values (the same `personFacts` the sales path stores;
@@ -467,35 +432,4 @@ export class CorrectionService {
     return { row: next, facts, changes: out.sort((a, b) => order(a.field) - order(b.field)) };
   }
 
-  /**
-   * corrections(insurerCode, policyNo): the history of a policy the caller
-   * may see (the same rule as `policy`: the insurer's principals; a
-   * partner's only for policies it distributed, while an ACTIVE agreement
-   * grants READ_POLICIES), newest first; an empty list otherwise, whether or
-   * not the policy exists. Two queries.
-   */
-  async list(ctx: RequestContext, insurerCode: string, policyNo: string): Promise<CorrectionRecord[]> {
-    const visible = await this.policies.findOne(ctx, insurerCode, policyNo);
-    if (!visible) return [];
-    const rows = await this.db.getRepository(CorrectionEntity).find({
-      where: { insurerId: visible.entity.insurerId, policyId: visible.entity.id },
-      order: { id: 'DESC' },
-    });
-    const byCorrection = new Map<string, CorrectionChangeEntity[]>();
-    for (const part of chunk(rows.map((r) => r.id), CHUNK_IN)) {
-      const changes = await this.db.getRepository(CorrectionChangeEntity).find({ where: { correctionId: In(part) }, order: { correctionId: 'ASC', ord: 'ASC' } });
-      for (const c of changes) byCorrection.set(c.correctionId, [...(byCorrection.get(c.correctionId) ?? []), c]);
-    }
-    return rows.map((correction) => ({ correction, changes: byCorrection.get(correction.id) ?? [], policy: visible.entity, view: visible.view }));
-  }
-}
-
-/** The optional key of submitCorrection: null when not given, else 1 to {@link MAX_IDEMPOTENCY_KEY} characters (trimmed). */
-function checkIdempotencyKey(value: string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  const key = typeof value === 'string' ? value.trim() : '';
-  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY) {
-    throw new BadInputError(`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey', limit: MAX_IDEMPOTENCY_KEY });
-  }
-  return key;
 }
