@@ -32,12 +32,16 @@ async function writeChain(app: TestApp, insurerId: string, actorId: string, entr
       await app.db.query(`INSERT INTO ${quote(table)} (${columns.map(quote).join(',')}) VALUES ${part.map(() => `(${columns.map(() => '?').join(',')})`).join(',')}`, part.flatMap((r) => columns.map((c) => r[c])));
     }
   };
-  let prev = GENESIS_HASH;
+  // The party's own set-up (its principals) is already on its chain: continue from its head.
+  const [head] = (await app.db.query(`SELECT seq, hash FROM ${quote('transfer_log_head')} WHERE insurer_id = ?`, [insurerId])) as Array<{ seq: number | string; hash: string }>;
+  const first = head ? Number(head.seq) + 1 : 1;
+  const last = first + entries - 1;
+  let prev = head ? head.hash : GENESIS_HASH;
   const started = Date.now() - entries;
-  for (let from = 1; from <= entries; from += CHUNK) {
+  for (let from = first; from <= last; from += CHUNK) {
     const rows: Array<Record<string, unknown>> = [];
     const index: Array<Record<string, unknown>> = [];
-    for (let seq = from; seq < Math.min(from + CHUNK, entries + 1); seq += 1) {
+    for (let seq = from; seq < Math.min(from + CHUNK, last + 1); seq += 1) {
       const policyNo = `LOG-${seq}`;
       const content = { id: newId(), seq, insurerId, at: new Date(started + seq), operation: 'submitSales', outcome: 'OK', errorCode: null, actorPrincipalId: actorId, actorOrganizationId: insurerId, counterpartyId: insurerId, agreementId: null, policyNos: [policyNo], fields: [], digest: changeDigest({ seq }) };
       const hash = entryHash(prev, content);
@@ -47,11 +51,11 @@ async function writeChain(app: TestApp, insurerId: string, actorId: string, entr
     }
     await insert('transfer_log', rows);
     await insert('transfer_log_policy', index);
-    if (from === 1 || Math.floor(from / CHUNK) % 100 === 0) process.stdout.write(`  chain: ${Math.min(from + CHUNK - 1, entries)}/${entries} entries written\n`);
+    if (from === first || Math.floor((from - first) / CHUNK) % 100 === 0) process.stdout.write(`  chain: ${Math.min(from + CHUNK - 1, last) - first + 1}/${entries} entries written\n`);
   }
   const now = stamp(new Date());
   await app.db.query(`DELETE FROM ${quote('transfer_log_head')} WHERE insurer_id = ?`, [insurerId]);
-  await app.db.query(`INSERT INTO ${quote('transfer_log_head')} (insurer_id, seq, hash, updated_at) VALUES (?, ?, ?, ?)`, [insurerId, entries, prev, now]);
+  await app.db.query(`INSERT INTO ${quote('transfer_log_head')} (insurer_id, seq, hash, updated_at) VALUES (?, ?, ?, ?)`, [insurerId, last, prev, now]);
 }
 
 /** Runs the compiled verify-log CLI against the bench database; returns wall time and peak RSS. */
