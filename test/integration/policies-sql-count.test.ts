@@ -18,6 +18,18 @@ const PAGE = `query($first: Int) {
   }
 }`;
 
+/** The same page without `totalCount`: no COUNT may be sent for it. */
+const PAGE_NO_TOTAL = PAGE.replace('totalCount ', '');
+
+/** A point read with every relation the bench selects (issue 10). */
+const POINT = `query($insurerCode: String!, $policyNo: String!) {
+  policy(insurerCode: $insurerCode, policyNo: $policyNo) {
+    policyNo productCode completeness { status missing } insurer { code } channel { code name }
+    policyholder { id name idNumber phone address } insured { id name idNumber phone address }
+    beneficiaries { order sharePercent person { id name idNumber phone address } }
+  }
+}`;
+
 /**
  * STYLE 7: people, beneficiaries and channels of a page load through
  * per-request DataLoaders, so a page costs a constant number of SQL
@@ -72,6 +84,67 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
     const sql = [...recorder.statements];
     return { count: sql.length, edges: data.policies.edges.length, sql };
   }
+
+  /** Statements of one request, authentication included (app.ok authenticates the key through server.contextFor). */
+  async function statementsOf(key: string, query: string, variables: Record<string, unknown>): Promise<{ data: any; sql: string[] }> {
+    recorder.reset();
+    const data = await app.ok<any>(key, query, variables);
+    return { data, sql: [...recorder.statements] };
+  }
+
+  const isCount = (sql: string) => /COUNT\(/i.test(sql);
+
+  // Issue 10 (a): authentication, the grants and the policy with its people, channel and beneficiaries in at most 3 statements.
+  it.each([
+    ['the insurer (whole values)', () => insurer.keys.ADMIN, false],
+    ['a bank (masked)', () => bank.keys.ADMIN, true],
+  ])('%s: a point read costs at most 3 statements, authentication included', async (_who, key, masked) => {
+    const policyNo = masked ? 'SQL-0' : 'SQL-1'; // SQL-0 is sold through the bank
+    await statementsOf(key(), POINT, { insurerCode: insurer.code, policyNo });
+    const { data, sql } = await statementsOf(key(), POINT, { insurerCode: insurer.code, policyNo });
+    expect(data.policy.policyNo).toBe(policyNo);
+    expect(data.policy.beneficiaries).toHaveLength(2);
+    expect(data.policy.insurer.code).toBe(insurer.code);
+    if (masked) expect(data.policy.policyholder.idNumber).toMatch(/\*/);
+    else expect(data.policy.policyholder.idNumber).not.toMatch(/\*/);
+    if (sql.length > 3) throw new Error(`${sql.length} statements:\n${sql.join('\n')}`);
+  });
+
+  it('a point read of a policy the caller may not see answers null in at most 3 statements', async () => {
+    const { data, sql } = await statementsOf(bank.keys.ADMIN, POINT, { insurerCode: insurer.code, policyNo: 'SQL-1' }); // sold through the broker
+    expect(data.policy).toBeNull();
+    expect(sql.length).toBeLessThanOrEqual(3);
+  });
+
+  // Issue 10 (a) and (c): a page costs at most 5 statements, the same for 10 and 50 rows, and COUNT only when totalCount is selected.
+  it.each([
+    ['the insurer', () => insurer.keys.ADMIN],
+    ['a broker with VIEW_FULL_PII', () => broker.keys.ADMIN],
+    ['a bank (masked)', () => bank.keys.ADMIN],
+  ])('%s: a page costs at most 5 statements, equal for 10 and 50, COUNT only for totalCount', async (_who, key) => {
+    await statementsOf(key(), PAGE_NO_TOTAL, { first: 1 });
+    // The reads of the request: the READ_PII entry a full view appends is a transaction of its own after the response is built.
+    const reads = (sql: string[]) => {
+      let inTx = false;
+      return sql.filter((q) => {
+        if (/^\s*(SET TRANSACTION|START TRANSACTION|BEGIN)/i.test(q)) inTx = true;
+        const keep = !inTx;
+        if (/^\s*(COMMIT|ROLLBACK)/i.test(q)) inTx = false;
+        return keep;
+      });
+    };
+    const ten = await statementsOf(key(), PAGE_NO_TOTAL, { first: 10 });
+    const fifty = await statementsOf(key(), PAGE_NO_TOTAL, { first: 50 });
+    expect(fifty.data.policies.edges).toHaveLength(50);
+    expect(ten.data.policies.edges).toHaveLength(10);
+    expect(fifty.sql.filter(isCount)).toEqual([]);
+    expect(ten.sql.filter(isCount)).toEqual([]);
+    if (reads(fifty.sql).length !== reads(ten.sql).length) throw new Error(`10: ${ten.sql.length}, 50: ${fifty.sql.length}\n${fifty.sql.join('\n')}`);
+    const counted = await statementsOf(key(), PAGE, { first: 50 });
+    expect(counted.data.policies.totalCount).toBeGreaterThanOrEqual(50);
+    expect(counted.sql.filter(isCount)).toHaveLength(1);
+    if (reads(counted.sql).length > 5) throw new Error(`${reads(counted.sql).length} reads:\n${counted.sql.join('\n')}`);
+  });
 
   it.each([
     ['the insurer (whole values)', () => insurer.keys.ADMIN],

@@ -1,4 +1,5 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { OrganizationEntity } from '../organization/organization.entity';
 import { AgreementEntity } from './agreement.entity';
 import { OWN_GRANT, unionGrant, type Grant } from './agreement.status';
 
@@ -62,4 +63,30 @@ export async function loadGrants(manager: EntityManager, keys: readonly string[]
     if (p.organizationId !== '' && p.organizationId === p.insurerId) return OWN_GRANT;
     return unionGrant(byPair.get(grantKey(p.organizationId, p.insurerId)) ?? []);
   });
+}
+
+/**
+ * The organization of `code` with the ACTIVE agreements at `now` between it
+ * (as insurer) and `partnerId`, in ONE query: a partner's point read needs
+ * both before it can scope its SQL (issue 10 (a), measured by the read bench:
+ * these were two of the point read's 8 statements). Null when no
+ * organization has the code.
+ */
+export async function organizationWithGrant(
+  manager: EntityManager,
+  code: string,
+  partnerId: string,
+  now: Date,
+): Promise<{ organization: OrganizationEntity; grant: Grant } | null> {
+  const row = (await manager
+    .getRepository(OrganizationEntity)
+    .createQueryBuilder('o')
+    .leftJoinAndMapMany('o.joinedAgreements', AgreementEntity, 'a', `a.insurer_id = o.id AND a.partner_id = :partnerId AND ${ACTIVE_AGREEMENT_SQL}`, { partnerId, now })
+    .where('o.code = :code', { code })
+    .getOne()) as (OrganizationEntity & { joinedAgreements?: AgreementEntity[] }) | null;
+  if (!row) return null;
+  const agreements = row.joinedAgreements ?? [];
+  delete row.joinedAgreements;
+  if (row.id === partnerId) return { organization: row, grant: OWN_GRANT };
+  return { organization: row, grant: unionGrant(agreements.map((a) => ({ id: String(a.id), scopes: String(a.scopes) }))) };
 }

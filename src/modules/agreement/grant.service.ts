@@ -4,7 +4,8 @@ import type { RequestContext } from '../../graphql/context';
 import { AgreementInactiveError, UnauthenticatedError } from '../../graphql/errors';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { isActiveAt, OWN_GRANT, parseScopes, unionGrant, type Grant } from './agreement.status';
-import { activeAgreements, grantKey, type ActiveRow } from './grant.queries';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import { activeAgreements, grantKey, organizationWithGrant, type ActiveRow } from './grant.queries';
 
 /**
  * Grants, one source of truth: which scopes an organization holds on an
@@ -25,6 +26,23 @@ export class GrantService {
   async has(ctx: RequestContext, insurerId: string, scope: AgreementScope): Promise<boolean> {
     if (!ctx.actor) return false;
     return (await this.of(ctx, ctx.actor.organizationId, insurerId)).scopes.has(scope);
+  }
+
+  /**
+   * The organization of `code` (upper-case) and what `organizationId` holds on
+   * it now, in one query, both kept in the request's loaders (so the grant is
+   * still read once per request, and never across requests). Null when the
+   * code is unknown.
+   */
+  async organizationAndGrant(ctx: RequestContext, organizationId: string, code: string): Promise<{ organization: OrganizationEntity; grant: Grant } | null> {
+    const found = await organizationWithGrant(this.db.manager, code, organizationId, ctx.now);
+    if (!found) return null;
+    ctx.loaders.organizationByCode.prime(code, found.organization);
+    ctx.loaders.organizationById.prime(found.organization.id, found.organization);
+    ctx.loaders.grants.prime(grantKey(organizationId, found.organization.id), found.grant);
+    // Answer with what the loaders hold, should an earlier load of this request have filled them first.
+    const grant = await ctx.loaders.grants.load(grantKey(organizationId, found.organization.id));
+    return { organization: found.organization, grant };
   }
 
   /**
@@ -85,6 +103,13 @@ export class GrantService {
       .addOrderBy('a.id', 'ASC')
       .getRawMany<ActiveRow>();
     const byInsurer = new Map<string, string[]>();
+    // These rows are every ACTIVE agreement of the partner: the grant of each
+    // insurer is their union, kept in the request's grants loader so the
+    // page's masking reads it without a second grants query (issue 10: the
+    // list sent it twice).
+    const all = new Map<string, ActiveRow[]>();
+    for (const row of rows) all.set(String(row.insurerId), [...(all.get(String(row.insurerId)) ?? []), { ...row, id: String(row.id), scopes: String(row.scopes) }]);
+    for (const [insurerId, agreements] of all) if (insurerId !== partnerOrganizationId) ctx.loaders.grants.prime(grantKey(partnerOrganizationId, insurerId), unionGrant(agreements));
     for (const row of rows) {
       if (!parseScopes(String(row.scopes)).includes(scope)) continue;
       const insurerId = String(row.insurerId);

@@ -47,13 +47,26 @@ export function toPolicy(entity: PolicyEntity, view: PiiView): Policy {
   });
 }
 
-export function toPolicyConnection(page: { items: Array<{ entity: PolicyEntity; view: PiiView }>; hasNextPage: boolean; totalCount: number }): PolicyConnection {
+/**
+ * The page for the wire. `totalCount` may be a function: then it is counted
+ * only when the selection resolves the field (a lazy property, so graphql-js
+ * awaits it like any resolved value; issue 10 (c), the COUNT cost as much as
+ * the page and was sent when nobody asked for it).
+ */
+export function toPolicyConnection(page: {
+  items: Array<{ entity: PolicyEntity; view: PiiView }>;
+  hasNextPage: boolean;
+  totalCount: number | (() => Promise<number>);
+}): PolicyConnection {
   const edges = page.items.map(({ entity, view }) =>
     Object.assign(new PolicyEdge(), { cursor: encodeCursor(POLICY_CURSOR, entity.id), node: toPolicy(entity, view) }),
   );
-  return Object.assign(new PolicyConnection(), {
+  const connection = Object.assign(new PolicyConnection(), {
     edges,
     pageInfo: pageInfo(page.hasNextPage, edges.length ? edges[edges.length - 1]!.cursor : null),
-    totalCount: page.totalCount,
   });
+  const { totalCount } = page;
+  if (typeof totalCount === 'number') connection.totalCount = totalCount;
+  else Object.defineProperty(connection, 'totalCount', { enumerable: true, get: totalCount });
+  return connection;
 }

@@ -28,7 +28,7 @@ export class PolicyResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<PolicyConnection> {
-    return toPolicyConnection(await this.policyService.list(ctx, { filter, first, after }));
+    return toPolicyConnection(await this.policyService.page(ctx, { filter, first, after }));
   }
 
   @Mutation(() => Policy)
