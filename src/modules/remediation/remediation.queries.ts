@@ -5,7 +5,7 @@
  * function takes the database (or the transaction's manager) and plain
  * parameters, and checks nothing: RemediationService authorizes first.
  */
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { LONG_TERM_THRESHOLD_MONTHS, UNSOUND_CONTACT_FIELDS } from '../../domain/scope';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { PrincipalEntity } from '../principal/principal.entity';
@@ -169,13 +169,6 @@ export async function principalWithOrganization(db: DataSource, principalId: str
   if (!principal) return null;
   const org = await db.getRepository(OrganizationEntity).findOneBy({ id: principal.organizationId });
   return { name: principal.name, organizationCode: org?.code ?? '' };
-}
-
-export async function organizationsById(db: DataSource, ids: string[]): Promise<Map<string, OrganizationEntity>> {
-  const wanted = [...new Set(ids)];
-  if (wanted.length === 0) return new Map();
-  const rows = await db.getRepository(OrganizationEntity).findBy({ id: In(wanted) });
-  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** The stored `checked_by_channel` JSON of a campaign ({} when unreadable). */

@@ -20,7 +20,6 @@ import {
   campaignsOf,
   countInScope,
   insertCampaign,
-  organizationsById,
   parseCheckedByChannel,
   principalWithOrganization,
   progressCounts,
@@ -29,6 +28,7 @@ import {
   unsoundPolicyPage,
   type SnapshotItem,
 } from './remediation.queries';
+import { organizationsById } from '../organization/organization.queries';
 
 /** The two fields the notice on historical policies is about. */
 export const REMEDIATION_FIELDS = UNSOUND_CONTACT_FIELDS;

@@ -5,9 +5,9 @@
  * takes the database and plain parameters (a {@link Book} already decided
  * by the service) and checks nothing: the service authorizes first.
  */
-import { In, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { isSqlite } from '../../db/dialect';
-import { OrganizationEntity } from '../organization/organization.entity';
+import { organizationsById } from '../organization/organization.queries';
 import { DIRECT_CHANNEL_CODE } from '../../domain/organization-codes';
 import { PolicyEntity, PolicyMissingFieldEntity } from '../policy/policy.entity';
 import type { Book } from './summary.access';
@@ -192,12 +192,9 @@ export async function exportPolicyPage(
   return qb.orderBy('p.id', 'DESC').take(page.size).getMany();
 }
 
-/** Organization codes of ids (one query; nulls ignored). */
+/** The codes of the organizations of `ids` by id (one query through {@link organizationsById}). */
 export async function organizationCodes(db: DataSource, ids: Array<string | null>): Promise<Map<string, string>> {
-  const wanted = [...new Set(ids.filter((id): id is string => id !== null && id !== undefined).map(String))];
-  if (wanted.length === 0) return new Map();
-  const rows = await db.getRepository(OrganizationEntity).findBy({ id: In(wanted) });
-  return new Map(rows.map((row) => [row.id, row.code]));
+  return new Map([...(await organizationsById(db, ids))].map(([id, org]) => [id, org.code]));
 }
 
 /** Restricts a query on alias `p` (policy) to a book and an application-date range; binds :insurerId. */
