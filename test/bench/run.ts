@@ -34,6 +34,7 @@ import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
+import { postGraphqlOk } from '../support/http';
 import { recordStatements } from '../support/sql';
 import type { LoadJob, LoadResult } from './load-worker';
 import { benchRecord } from './records';
@@ -77,19 +78,12 @@ async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: num
   return { result, cpuMs: (used.user + used.system) / 1000 };
 }
 
-async function post(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  const json = (await response.json()) as { errors?: unknown[] };
-  if (json.errors?.length) throw new Error(`bench request failed: ${JSON.stringify(json.errors).slice(0, 500)}`);
-  return json;
-}
-
 /** SQL statements one HTTP request sends (counted through the data source's logger). */
-async function statementsOf(app: TestApp, url: string, token: string, query: string, variables: Record<string, unknown>): Promise<number> {
-  await post(url, token, query, variables); // warm caches and loaders the same way a steady state would
+async function statementsOf(app: TestApp, baseUrl: string, token: string, query: string, variables: Record<string, unknown>): Promise<number> {
+  await postGraphqlOk(baseUrl, token, query, variables); // warm caches and loaders the same way a steady state would
   const recorder = recordStatements(app.db);
   try {
-    await post(url, token, query, variables);
+    await postGraphqlOk(baseUrl, token, query, variables);
     return recorder.statements.filter((s) => !/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)/i.test(s.trim())).length;
   } finally {
     recorder.restore();
@@ -105,7 +99,8 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
     const records = Array.from({ length: Math.min(MAX_BATCH_RECORDS, READ_POLICIES - b * MAX_BATCH_RECORDS) }, (_, i) => benchRecord('READ', b * MAX_BATCH_RECORDS + i, 10_000_000));
     await app.services.sales.submit(ctx, insurer.code, `bench-read-${b}`, records as never);
   }
-  const url = `${await app.url()}/graphql`;
+  const baseUrl = await app.url();
+  const url = `${baseUrl}/graphql`;
   const yard = await startYardstick();
   try {
     const pointBodies = Array.from({ length: READ_POLICIES }, (_, i) => JSON.stringify({ query: POINT_READ, variables: { insurerCode: insurer.code, policyNo: `READ-${i}` } }));
@@ -116,10 +111,10 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
       list: { url, token: bank.keys.SALES, bodies: listBody },
     } as const;
     const statements = {
-      pointPartner: await statementsOf(app, url, bank.keys.SALES, POINT_READ, { insurerCode: insurer.code, policyNo: 'READ-1' }),
-      pointInsurer: await statementsOf(app, url, insurer.keys.COMPLIANCE, POINT_READ, { insurerCode: insurer.code, policyNo: 'READ-1' }),
-      list: await statementsOf(app, url, bank.keys.SALES, LIST_PAGE, { first: 50 }),
-      list10: await statementsOf(app, url, bank.keys.SALES, LIST_PAGE, { first: 10 }),
+      pointPartner: await statementsOf(app, baseUrl, bank.keys.SALES, POINT_READ, { insurerCode: insurer.code, policyNo: 'READ-1' }),
+      pointInsurer: await statementsOf(app, baseUrl, insurer.keys.COMPLIANCE, POINT_READ, { insurerCode: insurer.code, policyNo: 'READ-1' }),
+      list: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 50 }),
+      list10: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 10 }),
     };
     const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
     for (let r = 0; r < ROUNDS; r += 1) {
@@ -163,7 +158,7 @@ async function measureIngest(app: TestApp, report: Record<string, unknown>, verd
     await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['SUBMIT_SALES'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
   }
   const rawInsurer = await createParty(app, 'INSURER', ['ADMIN']);
-  const url = `${await app.url()}/graphql`;
+  const baseUrl = await app.url();
   const mutation = `mutation($insurerCode: String!, $key: String!, $records: [SalesRecordInput!]!) { submitSales(insurerCode: $insurerCode, idempotencyKey: $key, records: $records) { accepted rejected } }`;
   let person = 20_000_000;
   const rounds: Array<{ kexinPerSecond: number; rawPerSecond: number; cpuUsPerPolicy: number; accepted: number }> = [];
@@ -185,7 +180,7 @@ async function measureIngest(app: TestApp, report: Record<string, unknown>, verd
       Promise.all(
         batches.map(async (clientBatches, c) => {
           for (const [b, records] of clientBatches.entries()) {
-            const json = await post(url, banks[c]!.keys.SALES, mutation, { insurerCode: insurer.code, key: `bench-ingest-${r}-${c}-${b}`, records });
+            const json = await postGraphqlOk(baseUrl, banks[c]!.keys.SALES, mutation, { insurerCode: insurer.code, key: `bench-ingest-${r}-${c}-${b}`, records });
             accepted += json.data.submitSales.accepted;
           }
         }),

@@ -10,6 +10,7 @@
 import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
 import type { TestApp } from '../support/app';
 import { createAgreement, createParty } from '../support/factories';
+import { postGraphqlOk } from '../support/http';
 import { benchRecord } from './records';
 import { median, type Verdict } from './verdict';
 
@@ -82,12 +83,8 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 /** Paired rounds: Kexin over HTTP, then the raw reference query, each round; medians of the ratios. */
 export async function measureScale(app: TestApp, book: ScaleBook | null, rounds: number, verdicts: Verdict[]): Promise<Record<string, unknown> | null> {
   if (!book) return null;
-  const url = `${await app.url()}/graphql`;
-  const gql = async (query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${book.adminKey}` }, body: JSON.stringify({ query, variables }) });
-    const json = (await response.json()) as { errors?: unknown[] };
-    if (json.errors?.length) throw new Error(`scale query failed: ${JSON.stringify(json.errors).slice(0, 300)}`);
-  };
+  const baseUrl = await app.url();
+  const gql = (query: string, variables: Record<string, unknown>) => postGraphqlOk(baseUrl, book.adminKey, query, variables);
   const summary = 'query($i: String!, $g: SummaryDimension!, $from: Date, $to: Date) { completenessSummary(insurerCode: $i, groupBy: $g, from: $from, to: $to) { key total complete incomplete suspect missingByField { field count } } }';
   const page = 'query($i: String!) { policies(filter: { insurerCode: $i, missingField: "policyholder.phone" }, first: 50) { pageInfo { hasNextPage endCursor } edges { node { policyNo completeness { status missing } } } } }';
   const raw = (sql: string) => () => app.db.query(sql);

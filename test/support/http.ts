@@ -7,3 +7,10 @@ export async function postGraphql(url: string, query: string, options: { variabl
   });
   return { status: response.status, json: (await response.json()) as any };
 }
+
+/** {@link postGraphql} as the holder of `token`, failing on any GraphQL error: the data-carrying JSON body. */
+export async function postGraphqlOk(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const { json } = await postGraphql(url, query, { variables, headers: { authorization: `Bearer ${token}` } });
+  if (json.errors?.length) throw new Error(`GraphQL request failed: ${JSON.stringify(json.errors).slice(0, 500)}`);
+  return json;
+}
