@@ -18,7 +18,7 @@ import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { PersonEntity } from './person.entity';
-import { PolicyBeneficiaryEntity, PolicyEntity, type PolicyStatusValue } from './policy.entity';
+import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
 
@@ -142,14 +142,15 @@ export class PolicyService {
     const scope = await this.readScope(ctx, filter.insurerCode ?? null);
     if (!scope) return empty;
     const qb = this.scoped(this.db.manager, scope);
-    if (!(await this.applyFilter(ctx, qb, filter))) return empty;
+    const order = await this.applyFilter(ctx, qb, filter);
+    if (order === null) return empty;
 
     const counter = qb.clone();
     let counted: Promise<number> | null = null;
     const totalCount = (): Promise<number> => (counted ??= counter.getCount());
-    if (after !== null) qb.andWhere('p.id < :after', { after });
+    if (after !== null) qb.andWhere(`${order} < :after`, { after });
     // Every join is to-one, so LIMIT still counts policies.
-    const rows = (await this.withPeople(qb).orderBy('p.id', 'DESC').limit(first + 1).getMany()) as JoinedPolicy[];
+    const rows = (await this.withPeople(qb).orderBy(order, 'DESC').limit(first + 1).getMany()) as JoinedPolicy[];
     const page = rows.slice(0, first);
     this.prime(ctx, page);
     const views = await this.viewsFor(ctx, [...new Set(page.map((r) => r.insurerId))]);
@@ -211,29 +212,34 @@ export class PolicyService {
     return qb;
   }
 
-  /** Adds the filter's conditions; false when the filter can match nothing (an unknown channel code). */
-  private async applyFilter(ctx: RequestContext, qb: SelectQueryBuilder<PolicyEntity>, filter: PolicyFilterData): Promise<boolean> {
+  /**
+   * Adds the filter's conditions; null when the filter can match nothing (an
+   * unknown channel code), else the id column the page is ordered and
+   * keyset-paginated on. A `missingField` page is driven from
+   * `policy_missing_field` (the index range insurer × field, read backwards
+   * from the newest policy id: no filesort), each row joined to its policy
+   * by primary key, the other filters and the channel scope checked on the
+   * policy (bench at 100,000 policies: the EXISTS per policy, newest first
+   * over the whole book, took 35 ms against 1 ms for the index seek).
+   */
+  private async applyFilter(ctx: RequestContext, qb: SelectQueryBuilder<PolicyEntity>, filter: PolicyFilterData): Promise<string | null> {
     if (filter.channelCode !== undefined && filter.channelCode !== null) {
       const code = normalizeCode(filter.channelCode);
       if (code === DIRECT_CHANNEL) {
         qb.andWhere('p.channel_id IS NULL');
       } else {
         const channel = await ctx.loaders.organizationByCode.load(code);
-        if (!channel) return false;
+        if (!channel) return null;
         qb.andWhere('p.channel_id = :channelId', { channelId: channel.id });
       }
     }
     if (filter.completeness !== undefined && filter.completeness !== null) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
     if (filter.status !== undefined && filter.status !== null) qb.andWhere('p.status = :status', { status: filter.status });
-    if (filter.missingField !== undefined && filter.missingField !== null) {
-      const field = filter.missingField.trim();
-      if (field === '' || field.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
-      qb.andWhere(
-        'EXISTS (SELECT 1 FROM policy_missing_field m WHERE m.insurer_id = p.insurer_id AND m.field = :missingField AND m.policy_id = p.id)',
-        { missingField: field },
-      );
-    }
-    return true;
+    if (filter.missingField === undefined || filter.missingField === null) return 'p.id';
+    const field = filter.missingField.trim();
+    if (field === '' || field.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
+    qb.innerJoin(PolicyMissingFieldEntity, 'm', 'm.insurer_id IN (:...insurerIds) AND m.field = :missingField AND m.policy_id = p.id AND m.insurer_id = p.insurer_id', { missingField: field });
+    return 'm.policy_id';
   }
 
   /**
