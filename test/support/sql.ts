@@ -2,16 +2,19 @@ import type { DataSource, Logger } from 'typeorm';
 
 /**
  * Records every SQL statement `db` sends, through its logger (TypeORM hands
- * each statement to `logQuery` whether logging prints or not).
+ * each statement to `logQuery` whether logging prints or not), and with its
+ * parameters in `calls` (to EXPLAIN it again).
  */
-export function recordStatements(db: DataSource): { statements: string[]; reset: () => void; restore: () => void } {
+export function recordStatements(db: DataSource): { statements: string[]; calls: Array<{ query: string; parameters: unknown[] }>; reset: () => void; restore: () => void } {
   const statements: string[] = [];
+  const calls: Array<{ query: string; parameters: unknown[] }> = [];
   const original = db.logger;
   db.logger = new Proxy(original, {
     get(target, prop, receiver) {
       if (prop === 'logQuery') {
         return (query: string, parameters?: unknown[], runner?: unknown) => {
           statements.push(query);
+          calls.push({ query, parameters: parameters ?? [] });
           return target.logQuery(query, parameters, runner as never);
         };
       }
@@ -20,8 +23,10 @@ export function recordStatements(db: DataSource): { statements: string[]; reset:
   }) as Logger;
   return {
     statements,
+    calls,
     reset: () => {
       statements.length = 0;
+      calls.length = 0;
     },
     restore: () => {
       db.logger = original;
