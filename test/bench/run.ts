@@ -22,7 +22,8 @@
  * targets are MariaDB's; without it the bench runs on SQLite and says so),
  * BENCH_ONLY=read,ingest,scale,verify (default all), BENCH_ROUNDS (5),
  * BENCH_SECONDS per load round (4), BENCH_CONNECTIONS (50), BENCH_SCALE
- * (1000000), BENCH_LOG_ENTRIES (1000000), BENCH_INGEST_BATCHES per client and
+ * (1000000), BENCH_SCALE_DB (kexin_bench_scale: the scale book's own
+ * database on the TEST_MYSQL_URL server, kept and reused), BENCH_LOG_ENTRIES (1000000), BENCH_INGEST_BATCHES per client and
  * round (3).
  */
 import 'reflect-metadata';
@@ -39,7 +40,7 @@ import { recordStatements } from '../support/sql';
 import type { LoadJob, LoadResult } from './load-worker';
 import { benchRecord } from './records';
 import { startYardstick } from './yardstick';
-import { loadScaleBook, measureScale } from './scale';
+import { measureScale, openScaleBook } from './scale';
 import { measureVerifyLog } from './verify-log';
 import { rawIngest } from './raw-ingest';
 import { median, passes, type Verdict } from './verdict';
@@ -50,6 +51,7 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 const SCALE = Number(env.BENCH_SCALE ?? 1_000_000);
+const SCALE_DB = env.BENCH_SCALE_DB ?? 'kexin_bench_scale';
 const LOG_ENTRIES = Number(env.BENCH_LOG_ENTRIES ?? 1_000_000);
 const INGEST_BATCHES = Number(env.BENCH_INGEST_BATCHES ?? 3);
 const READ_POLICIES = 2_000;
@@ -224,8 +226,12 @@ async function main(): Promise<void> {
     }
     if (ONLY.has('scale')) {
       process.stdout.write(`== completeness at scale: ${SCALE} policies in 20 channels\n`);
-      const book = await loadScaleBook(app, SCALE);
-      report.scale = await measureScale(app, book, ROUNDS, verdicts);
+      const book = await openScaleBook(SCALE_DB, SCALE);
+      try {
+        report.scale = await measureScale(book, ROUNDS, verdicts);
+      } finally {
+        await book?.app.close();
+      }
     }
     if (ONLY.has('verify')) {
       process.stdout.write(`== verify-log: ${LOG_ENTRIES} entries\n`);

@@ -5,7 +5,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { resolveSecrets } from '../../src/db/secrets';
 import { createLogger } from '../../src/logger';
 import { createServer, type KexinServer } from '../../src/server';
-import { createTestDatabase } from './db';
+import { createTestDatabase, type TestDatabase } from './db';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -31,10 +31,11 @@ export interface TestApp {
 /**
  * A Kexin server on a fresh database of this run's kind (SQLite in memory or a
  * new MySQL database), migrated and bootstrapped, with the admin token
- * {@link ADMIN_TOKEN}. One per test file.
+ * {@link ADMIN_TOKEN}. One per test file; `database` instead of a fresh one
+ * (the bench's kept scale book).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const test = await createTestDatabase();
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+  const test = database ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: 'test',
     KEXIN_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -27,14 +27,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `kexin_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = await adminConnection(server);
   try {
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await createDatabase(admin, name);
   } finally {
     await admin.end();
   }
-  const url = new URL(server.toString());
-  url.pathname = `/${name}`;
   return {
-    config: { type: 'mysql', url: url.toString(), database: name },
+    config: mysqlConfig(server, name),
     drop: async () => {
       const conn = await adminConnection(server);
       try {
@@ -44,6 +42,42 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * A MySQL database `name` kept across runs (the bench's scale book, hours to
+ * load): reused when it exists and `keep` (given a connection to it) says its
+ * content is still what the caller wants; otherwise dropped and created
+ * empty. `drop` leaves it in place.
+ */
+export async function keptTestDatabase(name: string, keep: (conn: Awaited<ReturnType<typeof adminConnection>>) => Promise<boolean>): Promise<TestDatabase & { reused: boolean }> {
+  const server = mysqlServerUrl();
+  const admin = await adminConnection(server);
+  try {
+    const [found] = (await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [name])) as unknown as [unknown[]];
+    let reused = false;
+    if (found.length > 0) {
+      await admin.query(`USE \`${name}\``);
+      reused = await keep(admin);
+    }
+    if (!reused) {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await createDatabase(admin, name);
+    }
+    return { config: mysqlConfig(server, name), drop: async () => undefined, reused };
+  } finally {
+    await admin.end();
+  }
+}
+
+async function createDatabase(admin: Awaited<ReturnType<typeof adminConnection>>, name: string): Promise<void> {
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+}
+
+function mysqlConfig(server: URL, name: string): DatabaseConfig {
+  const url = new URL(server.toString());
+  url.pathname = `/${name}`;
+  return { type: 'mysql', url: url.toString(), database: name };
 }
 
 async function adminConnection(server: URL) {
