@@ -126,6 +126,23 @@ describe(`completeness counters kept by triggers (${TEST_DB})`, () => {
     await expectCountersExact();
   });
 
+  it('a batch that fails midway (after its policies were written) rolls its counter changes back with it', async () => {
+    const proto = Object.getPrototypeOf(app.db.createQueryRunner()) as { query: (...args: unknown[]) => Promise<unknown> };
+    const wrapped = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      if (/INSERT INTO [`"]policy_missing_field[`"]/.test(String(args[0]))) return Promise.reject(new Error('simulated failure'));
+      return wrapped.apply(this, args);
+    };
+    try {
+      const ctx = await app.server.contextFor(bank.keys.SALES);
+      const records = [record('F-0', person({ phone: null })), record('B-0', { ...holderOf('B-0'), phone: null }, { productCode: 'WL-30' })];
+      await expect(app.services.sales.submit(ctx, insurer.code, 'cnt-fails', records as never)).rejects.toThrow('simulated failure');
+    } finally {
+      proto.query = wrapped;
+    }
+    await expectCountersExact();
+  });
+
   it('plain SQL writes too: a policy moved to another channel carries its missing fields; deletes uncount', async () => {
     await app.db.query("UPDATE policy SET channel_id = NULL, application_date = '2026-06-30' WHERE policy_no = 'B-0'");
     await expectCountersExact();
