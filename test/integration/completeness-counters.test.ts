@@ -13,6 +13,7 @@ import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { person, submit, type PersonIn } from '../support/sales';
 import { completeSeed, seedPolicies } from '../support/seed';
+import { failStatements } from '../support/sql';
 
 const CORRECT = `mutation($input: CorrectionInput!) { submitCorrection(input: $input) { id policy { completeness { status } } } }`;
 const UNDERWRITE = 'mutation($i: String!, $no: String!) { underwritePolicy(insurerCode: $i, policyNo: $no) { status } }';
@@ -127,18 +128,13 @@ describe(`completeness counters kept by triggers (${TEST_DB})`, () => {
   });
 
   it('a batch that fails midway (after its policies were written) rolls its counter changes back with it', async () => {
-    const proto = Object.getPrototypeOf(app.db.createQueryRunner()) as { query: (...args: unknown[]) => Promise<unknown> };
-    const wrapped = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      if (/INSERT INTO [`"]policy_missing_field[`"]/.test(String(args[0]))) return Promise.reject(new Error('simulated failure'));
-      return wrapped.apply(this, args);
-    };
+    const restore = failStatements(app.db, /INSERT INTO [`"]policy_missing_field[`"]/);
     try {
       const ctx = await app.server.contextFor(bank.keys.SALES);
       const records = [record('F-0', person({ phone: null })), record('B-0', { ...holderOf('B-0'), phone: null }, { productCode: 'WL-30' })];
       await expect(app.services.sales.submit(ctx, insurer.code, 'cnt-fails', records as never)).rejects.toThrow('simulated failure');
     } finally {
-      proto.query = wrapped;
+      restore();
     }
     await expectCountersExact();
   });

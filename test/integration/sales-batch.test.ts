@@ -6,6 +6,7 @@ import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { person, salesRecord, salesSetup } from '../support/sales';
+import { failStatements } from '../support/sql';
 
 /** Counts every SQL statement any query runner of `db` sends (wraps the runner class's `query`). */
 function statementCounter(db: DataSource) {
@@ -85,17 +86,12 @@ describe(`sales write path is built for batches (${TEST_DB})`, () => {
       log: await app.db.getRepository(TransferLogEntryEntity).count(),
     };
     // Fail the statement that writes the missing-field rows, after people and policies were written.
-    const proto = Object.getPrototypeOf(app.db.createQueryRunner()) as { query: (...args: unknown[]) => Promise<unknown> };
-    const wrapped = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      if (/INSERT INTO [`"]policy_missing_field[`"]/.test(String(args[0]))) return Promise.reject(new Error('simulated failure'));
-      return wrapped.apply(this, args);
-    };
+    const restore = failStatements(app.db, /INSERT INTO [`"]policy_missing_field[`"]/);
     try {
       const ctx = await app.server.contextFor(s.bank.keys.SALES);
       await expect(app.services.sales.submit(ctx, s.insurer.code, 'fails-midway', batch('FAIL', 5, () => ({ policyholder: person({ phone: null }) })))).rejects.toThrow('simulated failure');
     } finally {
-      proto.query = wrapped;
+      restore();
     }
     expect({
       policies: await app.db.getRepository(PolicyEntity).count(),

@@ -33,3 +33,19 @@ export function recordStatements(db: DataSource): { statements: string[]; calls:
     },
   };
 }
+
+/**
+ * Makes every statement matching `pattern` fail (a simulated database error
+ * in the middle of a write) until the returned function is called.
+ */
+export function failStatements(db: DataSource, pattern: RegExp): () => void {
+  const proto = Object.getPrototypeOf(db.createQueryRunner()) as { query: (...args: unknown[]) => Promise<unknown> };
+  const wrapped = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (pattern.test(String(args[0]))) return Promise.reject(new Error('simulated failure'));
+    return wrapped.apply(this, args);
+  };
+  return () => {
+    proto.query = wrapped;
+  };
+}
