@@ -8,7 +8,7 @@ import { PersonEntity } from '../modules/policy/person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity } from '../modules/policy/policy.entity';
 import { SalesPersonEntity } from '../modules/policy/sales-person.entity';
 import { SalesBatchEntity } from '../modules/sales/sales.entity';
-import { CompletenessCountEntity, MissingFieldCountEntity } from '../modules/summary/completeness-count.entity';
+import { CompletenessCountEntity, MissingFieldCountEntity } from '../modules/policy/completeness-count.entity';
 import { TransferLogCheckpointEntity, TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from '../modules/transfer-log/transfer-log.entity';
 
 /** Every TypeORM entity, listed explicitly (no globs: the same list in src and dist). */

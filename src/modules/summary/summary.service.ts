@@ -38,8 +38,9 @@ const EXPORT_PAGE = 500;
  * (DOMAIN.md 缓发手续费) and CSV exports of both and of a filtered policy
  * list. Every number comes from the STORED completeness (`policy.completeness`
  * and `policy_missing_field`, rewritten by the write paths in the same
- * transaction as every change) through GROUP BY in SQL over indexed columns:
- * no per-policy work at query time and nothing is decrypted. The SQL is in
+ * transaction as every change), summed from the counters the database's
+ * triggers keep from those rows in the same statements (migration 0010):
+ * no per-policy work at query time, no scan of the book, nothing decrypted. The SQL is in
  * summary.queries.ts, the CSV in summary.csv.ts: this class decides who sees
  * which book and composes.
  *
