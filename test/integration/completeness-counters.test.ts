@@ -80,6 +80,15 @@ describe(`completeness counters kept by triggers (${TEST_DB})`, () => {
     return p;
   };
 
+  it('every counter trigger is in place after all migrations (a later migration that rebuilds policy on SQLite would drop them)', async () => {
+    const sql =
+      TEST_DB === 'mysql'
+        ? 'SELECT trigger_name AS name FROM information_schema.triggers WHERE trigger_schema = DATABASE()'
+        : "SELECT name FROM sqlite_master WHERE type = 'trigger'";
+    const names = ((await app.db.query(sql)) as Array<{ name: string }>).map((r) => r.name).sort();
+    expect(names).toEqual(['trg_missing_count_del', 'trg_missing_count_ins', 'trg_missing_count_upd', 'trg_policy_count_del', 'trg_policy_count_ins', 'trg_policy_count_upd']);
+  });
+
   it('new policies of two channels: counted per channel, product, day and status, with their missing fields', async () => {
     const products = ['LIFE-20Y', 'WL-30'];
     const dates = ['2026-01-15', '2026-02-03', '2026-03-28'];
