@@ -139,4 +139,24 @@ onMysql('compact ids (0011, MySQL/MariaDB)', () => {
       expect([person.type, person.key]).toEqual(['eq_ref', 'PRIMARY']);
     }
   });
+
+  it('answers ids from the wire that are not ASCII as unknown, never with the SQL error ascii_bin would raise', async () => {
+    // `ascii_col = 'é'` is ER 1267 (illegal mix of collations), where utf8mb4 found no row: every id
+    // argument and id cursor must pass isId before SQL. This pins the ones the contract has.
+    const { insurer } = await salesSetup(app);
+    const admin = insurer.keys.ADMIN;
+    const id = '0190aaaa-bbbb-7ccc-8ddd-测试é';
+    const cursor = Buffer.from(`pol:${id}`, 'utf8').toString('base64url');
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['mutation($id: ID!) { revokePrincipal(id: $id) { id } }', { id }],
+      ['mutation($id: ID!) { signAgreement(id: $id) { id } }', { id }],
+      ['mutation($id: ID!) { terminateAgreement(id: $id, reason: "x") { id } }', { id }],
+      ['query($id: ID!) { remediationCampaign(id: $id) { id } }', { id }],
+      ['query($after: String) { policies(first: 1, after: $after) { edges { cursor } } }', { after: cursor }],
+    ];
+    for (const [query, variables] of calls) {
+      const result = await app.gql(admin, query, variables);
+      expect([query, result.errors?.[0]?.extensions?.code ?? 'OK']).not.toEqual([query, 'INTERNAL_SERVER_ERROR']);
+    }
+  });
 });
