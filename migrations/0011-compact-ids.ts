@@ -72,6 +72,9 @@ function isMysql(q: QueryRunner): boolean {
  * two ids differ only in case). Every id column moves together, so a join of
  * two ids never compares across collations and stays an index lookup; string
  * parameters are coerced to the column's collation and keep using the indexes.
+ * One thing does change: a string with non-ASCII characters compared with an
+ * id is an SQL error (ER 1267, illegal mix of collations) instead of no row,
+ * so ids from outside must pass `isId` before a query (as all do today).
  *
  * The book is no smaller for it (InnoDB stores an ASCII id in 37 bytes in
  * either character set); measured at 50,000 policies, the missing-field
