@@ -5,7 +5,7 @@
  * Variables (see .env.example and the contract's "Running" table):
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
  * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
- * KEXIN_SHUTDOWN_GRACE_MS, NODE_ENV, LOG_LEVEL.
+ * KEXIN_SHUTDOWN_GRACE_MS, KEXIN_DB_POOL_SIZE, NODE_ENV, LOG_LEVEL.
  *
  * Every variable is checked by one zod schema; a bad start names every
  * wrong variable, what it must be and what it got (never a secret's value).
@@ -15,7 +15,13 @@ import { z } from 'zod';
 import { parsePrivateKey } from '../modules/transfer-log/transfer-log.checkpoint';
 
 export type DatabaseConfig =
-  | { readonly type: 'mysql'; readonly url: string; readonly database: string }
+  | {
+      readonly type: 'mysql';
+      readonly url: string;
+      readonly database: string;
+      /** Connections Kexin keeps open to the server (mysql2 connectionLimit); {@link DEFAULT_DB_POOL_SIZE} when not given. */
+      readonly poolSize?: number;
+    }
   | { readonly type: 'sqlite'; readonly path: string; readonly isDefault: boolean };
 
 export interface Config {
@@ -49,6 +55,15 @@ export class ConfigError extends Error {
 export const DEFAULT_SQLITE_PATH = './data/kexin.sqlite';
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * MySQL connections per Kexin process. Each request holds one only while its
+ * statements run, but a write holds its connection for its whole transaction,
+ * including the wait for its chain's lock: 10 leaves reads a connection while
+ * several batches queue on one chain, and stays far below the server's
+ * max_connections (151) with a few processes. More does not add throughput on
+ * a small server (2 cores here): the extra queries only queue inside it.
+ */
+export const DEFAULT_DB_POOL_SIZE = 10;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -127,6 +142,7 @@ const envSchema = z.object({
   }),
   KEXIN_MAX_BODY_BYTES: wholeNumber('KEXIN_MAX_BODY_BYTES', 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_BODY_BYTES, ' (bytes)'),
   KEXIN_SHUTDOWN_GRACE_MS: wholeNumber('KEXIN_SHUTDOWN_GRACE_MS', 1, 3_600_000, DEFAULT_SHUTDOWN_GRACE_MS, ' (milliseconds)'),
+  KEXIN_DB_POOL_SIZE: wholeNumber('KEXIN_DB_POOL_SIZE', 1, 1000, DEFAULT_DB_POOL_SIZE, ' (connections)'),
   NODE_ENV: optionalText,
   LOG_LEVEL: optionalText.transform((value, ctx) => {
     if (value === undefined) return null;
@@ -158,7 +174,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   }
   return Object.freeze({
     port: e.PORT,
-    database: e.DATABASE_URL,
+    database: e.DATABASE_URL.type === 'mysql' ? { ...e.DATABASE_URL, poolSize: e.KEXIN_DB_POOL_SIZE } : e.DATABASE_URL,
     migrate: e.KEXIN_MIGRATE ?? true,
     adminToken: e.KEXIN_ADMIN_TOKEN,
     demo: e.KEXIN_DEMO,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import type { DatabaseConfig } from '../config';
+import { DEFAULT_DB_POOL_SIZE, type DatabaseConfig } from '../config';
 import { entities } from './entities';
 import { migrations } from '../../migrations';
 
@@ -32,7 +32,7 @@ export function dataSourceOptions(database: DatabaseConfig, flavor: 'mysql' | 'm
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: false,
-      poolSize: 10,
+      poolSize: database.poolSize ?? DEFAULT_DB_POOL_SIZE,
       connectTimeout: 10_000,
     };
   }

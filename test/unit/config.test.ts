@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../../src/config';
+import { dataSourceOptions } from '../../src/db/data-source';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 
@@ -74,6 +75,16 @@ describe('config', () => {
     for (const bad of ['0', '-1', '1.5', '2MB']) {
       expect(() => loadConfig({ KEXIN_MAX_BODY_BYTES: bad })).toThrow(/^KEXIN_MAX_BODY_BYTES must be a whole number from 1/);
       expect(() => loadConfig({ KEXIN_SHUTDOWN_GRACE_MS: bad })).toThrow(/^KEXIN_SHUTDOWN_GRACE_MS must be a whole number from 1/);
+    }
+  });
+
+  it('gives MySQL a connection pool of KEXIN_DB_POOL_SIZE (default 10), handed to the data source', () => {
+    const mysql = (env: Record<string, string> = {}) => loadConfig({ DATABASE_URL: 'mysql://root@h/db', KEXIN_DATA_KEY: KEY, ...env }).database;
+    expect(mysql()).toEqual({ type: 'mysql', url: 'mysql://root@h/db', database: 'db', poolSize: 10 });
+    expect(dataSourceOptions(mysql({ KEXIN_DB_POOL_SIZE: '24' }))).toMatchObject({ type: 'mysql', poolSize: 24 });
+    expect(loadConfig({ KEXIN_DB_POOL_SIZE: '4' }).database).toEqual({ type: 'sqlite', path: './data/kexin.sqlite', isDefault: true });
+    for (const bad of ['0', '1001', '2.5', 'ten']) {
+      expect(() => mysql({ KEXIN_DB_POOL_SIZE: bad })).toThrow(/^KEXIN_DB_POOL_SIZE must be a whole number from 1 to 1000 \(connections\)/);
     }
   });
 

@@ -74,13 +74,8 @@ export async function scanChain(
   let cursor = range.afterSeq;
   let policyIndexBadSeq: number | null = null;
   let reported = 0;
-  for (;;) {
-    const qb = db
-      .getRepository(TransferLogEntryEntity)
-      .createQueryBuilder('e')
-      .where('e.insurer_id = :chainId AND e.seq > :cursor', { chainId, cursor });
-    if (range.untilSeq !== null) qb.andWhere('e.seq <= :until', { until: range.untilSeq });
-    const rows = await qb.orderBy('e.seq', 'ASC').limit(SCAN_PAGE_SIZE).getMany();
+  while (range.untilSeq === null || cursor < range.untilSeq) {
+    const rows = await nextPage(db, chainId, cursor, range.untilSeq);
     if (rows.length === 0) break;
     const index = await policyIndex(db, chainId, rows[0]!.seq, rows[rows.length - 1]!.seq);
     for (const row of rows) {
@@ -97,7 +92,6 @@ export async function scanChain(
       reported = Math.floor(verifier.result().checked / 10_000);
       onProgress(verifier.result().checked);
     }
-    if (rows.length < SCAN_PAGE_SIZE) break;
   }
   // Index rows beyond the last entry (an entry deleted with its head rewritten leaves them behind).
   const orphanQuery = db
@@ -109,6 +103,26 @@ export async function scanChain(
   const orphan = await orphanQuery.getRawOne<{ seq: number | string | null }>();
   if (orphan?.seq !== null && orphan?.seq !== undefined) policyIndexBadSeq = Number(orphan.seq);
   return { verification: verifier.result(), lastSeq, policyIndexBadSeq };
+}
+
+/**
+ * The entries after `cursor`, a page at a time: the window of seqs
+ * (cursor, cursor + SCAN_PAGE_SIZE], an index range. MariaDB plans the
+ * open-ended `seq > ?` as a scan of the chain's whole index prefix (measured
+ * 1 s a page at 900,000 of 1,000,000 entries, quadratic in the chain's
+ * length). A valid chain has no gaps, so a window holds the next page; only
+ * after a gap of a whole window does the open-ended query answer, with the
+ * first entry beyond it (which the verifier then refuses, as before).
+ */
+async function nextPage(db: DataSource, chainId: string, cursor: number, untilSeq: number | null): Promise<TransferLogEntryEntity[]> {
+  const entries = (until: number | null, limit: number) => {
+    const qb = db.getRepository(TransferLogEntryEntity).createQueryBuilder('e').where('e.insurer_id = :chainId AND e.seq > :cursor', { chainId, cursor });
+    if (until !== null) qb.andWhere('e.seq <= :until', { until });
+    return qb.orderBy('e.seq', 'ASC').limit(limit).getMany();
+  };
+  const windowEnd = untilSeq === null ? cursor + SCAN_PAGE_SIZE : Math.min(cursor + SCAN_PAGE_SIZE, untilSeq);
+  const rows = await entries(windowEnd, SCAN_PAGE_SIZE);
+  return rows.length > 0 ? rows : entries(untilSeq, 1);
 }
 
 async function policyIndex(db: DataSource, chainId: string, fromSeq: number, toSeq: number): Promise<Map<number, string[]>> {
