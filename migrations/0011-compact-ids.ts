@@ -12,7 +12,8 @@ const COMPACT = 'CHARACTER SET ascii COLLATE ascii_bin';
 
 /**
  * Every id column of this database not yet in `collation` (or, with `inCollation`, only those in it):
- * VARCHAR(36) named `id`, `*_id` or `*_by`, the shape migrations/columns.ts `id()` creates. The length
+ * VARCHAR(36) named `id`, `*_id` or `*_by` (and `completeness_count.channel_key`, a channel id or '' for
+ * policies sold directly), the shape migrations/columns.ts `id()` creates. The length
  * keeps the short non-UUID `*_id` columns out (`key_id`, `before_key_id`: VARCHAR(16); `exchange_key.key_id`:
  * VARCHAR(200)), and reading the catalogue instead of a list covers tables added by any earlier migration.
  */
@@ -22,7 +23,7 @@ async function idColumns(q: QueryRunner, collation: string, inCollation: boolean
        FROM information_schema.COLUMNS c
        JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
       WHERE c.TABLE_SCHEMA = DATABASE() AND c.DATA_TYPE = 'varchar' AND c.CHARACTER_MAXIMUM_LENGTH = 36
-        AND (c.COLUMN_NAME = 'id' OR c.COLUMN_NAME LIKE '%\\_id' OR c.COLUMN_NAME LIKE '%\\_by')
+        AND (c.COLUMN_NAME = 'id' OR c.COLUMN_NAME LIKE '%\\_id' OR c.COLUMN_NAME LIKE '%\\_by' OR c.COLUMN_NAME = 'channel_key')
         AND (c.COLLATION_NAME = ?) = ?
       ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
     [collation, inCollation ? 1 : 0],

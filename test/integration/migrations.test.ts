@@ -85,12 +85,12 @@ onMysql('compact ids (0011, MySQL/MariaDB)', () => {
   });
   afterAll(() => app.close());
 
-  it('leaves every id column ascii_bin, and only id columns (all are VARCHAR(36) named id, *_id or *_by)', async () => {
+  it('leaves every id column ascii_bin, and only id columns (all are VARCHAR(36) named id, *_id, *_by or channel_key)', async () => {
     const collations = await idCollations(app.db);
     expect(Object.keys(collations).length).toBeGreaterThan(50);
     for (const [column, collation] of Object.entries(collations)) {
       expect([column, collation]).toEqual([column, 'ascii_bin']);
-      expect(column).toMatch(/\.(id|.+_id|.+_by)$/);
+      expect(column).toMatch(/\.(id|.+_id|.+_by|channel_key)$/);
     }
     const others = (await app.db.query("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME = 'ascii_bin' AND NOT (DATA_TYPE = 'varchar' AND CHARACTER_MAXIMUM_LENGTH = 36)")) as Array<{ n: number | string }>;
     expect(Number(others[0]!.n)).toBe(0);
