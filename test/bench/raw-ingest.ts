@@ -1,7 +1,7 @@
 /**
  * The ingest yardstick: the rows one submitSales batch writes (three people,
  * the policy, its beneficiary, the missing-field rows of incomplete records,
- * the batch row, one log entry and its per-policy index rows), written with
+ * the batch row, one log entry and its policy-number rows), written with
  * one multi-row INSERT per table in one transaction per batch through raw
  * mysql2 (better-sqlite3 on SQLite). Values have the stored sizes (sealed
  * ID numbers and phones, 64-hex blind indexes) but cost no crypto: the
@@ -44,8 +44,8 @@ function rowsOf(insurerId: string, channelId: string, records: Array<Record<stri
   }
   seq += 1;
   const policyNos = policies.map((p) => p.policy_no as string);
-  const log: Row = { id: newId(), insurer_id: insurerId, seq, at: now, operation: 'submitSales', outcome: 'OK', error_code: null, actor_principal_id: newId(), actor_organization_id: channelId, counterparty_id: insurerId, agreement_id: newId(), policy_nos: JSON.stringify(policyNos).slice(0, 60_000), fields: '[]', digest: randomBytes(32).toString('hex'), prev_hash: randomBytes(32).toString('hex'), hash: randomBytes(32).toString('hex') };
-  const logPolicies = policyNos.map((policyNo) => ({ insurer_id: insurerId, policy_no: policyNo, seq }));
+  const log: Row = { id: newId(), insurer_id: insurerId, seq, at: now, operation: 'submitSales', outcome: 'OK', error_code: null, actor_principal_id: newId(), actor_organization_id: channelId, counterparty_id: insurerId, agreement_id: newId(), fields: '[]', digest: randomBytes(32).toString('hex'), prev_hash: randomBytes(32).toString('hex'), hash: randomBytes(32).toString('hex') };
+  const logPolicies = policyNos.map((policyNo, ord) => ({ insurer_id: insurerId, policy_no: policyNo, seq, ord }));
   const batch: Row = { id: batchId, insurer_id: insurerId, organization_id: channelId, idempotency_key: `${prefix}-${batchIndex}`, payload_hash: randomBytes(32).toString('hex'), response: '{}', created_at: now };
   return [['person', people], ['policy', policies], ['policy_beneficiary', beneficiaries], ['policy_missing_field', missing], ['sales_batch', [batch]], ['transfer_log', [log]], ['transfer_log_policy', logPolicies]] as const;
 }

@@ -167,7 +167,7 @@ async function measureIngest(app: TestApp, report: Record<string, unknown>, verd
   for (let r = 0; r < ROUNDS; r += 1) {
     const batches = banks.map((_, c) =>
       Array.from({ length: INGEST_BATCHES }, (_, b) => {
-        const records = Array.from({ length: MAX_BATCH_RECORDS }, (_, i) => benchRecord(`ING-${r}-${c}-${b}`, i, person + 3 * i));
+        const records = Array.from({ length: MAX_BATCH_RECORDS }, (_, i) => benchRecord(`ING-${r}-${c}-${b}`, i, person));
         person += 3 * MAX_BATCH_RECORDS;
         return records;
       }),

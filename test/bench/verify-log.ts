@@ -45,8 +45,8 @@ async function writeChain(app: TestApp, insurerId: string, actorId: string, entr
       const policyNo = `LOG-${seq}`;
       const content = { id: newId(), seq, insurerId, at: new Date(started + seq), operation: 'submitSales', outcome: 'OK', errorCode: null, actorPrincipalId: actorId, actorOrganizationId: insurerId, counterpartyId: insurerId, agreementId: null, policyNos: [policyNo], fields: [], digest: changeDigest({ seq }) };
       const hash = entryHash(prev, content);
-      rows.push({ id: content.id, insurer_id: insurerId, seq, at: stamp(content.at), operation: content.operation, outcome: 'OK', error_code: null, actor_principal_id: actorId, actor_organization_id: insurerId, counterparty_id: insurerId, agreement_id: null, policy_nos: JSON.stringify(content.policyNos), fields: '[]', digest: content.digest, prev_hash: prev, hash });
-      index.push({ insurer_id: insurerId, policy_no: policyNo, seq });
+      rows.push({ id: content.id, insurer_id: insurerId, seq, at: stamp(content.at), operation: content.operation, outcome: 'OK', error_code: null, actor_principal_id: actorId, actor_organization_id: insurerId, counterparty_id: insurerId, agreement_id: null, fields: '[]', digest: content.digest, prev_hash: prev, hash });
+      index.push({ insurer_id: insurerId, policy_no: policyNo, seq, ord: 0 });
       prev = hash;
     }
     await insert('transfer_log', rows);

@@ -6,11 +6,11 @@
 import { CorrectionChangeEntity, CorrectionEntity } from '../../src/modules/correction/correction.entity';
 import { PersonEntity } from '../../src/modules/policy/person.entity';
 import { PolicyEntity, PolicyMissingFieldEntity } from '../../src/modules/policy/policy.entity';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { ADMIN_TOKEN, errorCode, startTestApp, type GqlResult, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty, createPrincipal } from '../support/factories';
 import { person, submit, type PersonIn } from '../support/sales';
+import { loggedEntries } from '../support/log';
 
 const SUBMIT_CORRECTION = `mutation($input: CorrectionInput!) {
   submitCorrection(input: $input) {
@@ -82,7 +82,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
   const missingRows = (policyId: string) => app.db.getRepository(PolicyMissingFieldEntity).findBy({ policyId });
   const corrections = () => app.db.getRepository(CorrectionEntity).find({ where: { insurerId: insurer.id } });
   const entries = (operation?: string) =>
-    app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id, ...(operation ? { operation } : {}) }, order: { seq: 'ASC' } });
+    loggedEntries(app.db, { where: { insurerId: insurer.id, ...(operation ? { operation } : {}) } });
   const lastEntry = async (operation: string) => (await entries(operation)).pop()!;
 
   /** Pushes records through submitSales with a channel's SALES key; all must be accepted. */
@@ -207,7 +207,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
       actorOrganizationId: broker.id,
       counterpartyId: insurer.id,
       agreementId: brokerAgreementId,
-      policyNos: JSON.stringify(['C-GAP']),
+      policyNos: ['C-GAP'],
     });
     expect(JSON.parse(entry.fields)).toEqual(['policyholder.phone', 'policyholder.address']);
     expect(JSON.stringify(entry)).not.toContain(phone);
@@ -230,7 +230,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
     expect(await snapshot('C-GAP')).toEqual(before);
     const log = await entries();
     expect(log).toHaveLength(logged + 1);
-    expect(log[log.length - 1]).toMatchObject({ operation: 'submitCorrection', outcome: 'REFUSED', errorCode: 'VERSION_CONFLICT', policyNos: JSON.stringify(['C-GAP']) });
+    expect(log[log.length - 1]).toMatchObject({ operation: 'submitCorrection', outcome: 'REFUSED', errorCode: 'VERSION_CONFLICT', policyNos: ['C-GAP'] });
   });
 
   it('two racing corrections with the same expectedVersion: exactly one wins, the other is VERSION_CONFLICT', async () => {
@@ -267,7 +267,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
       actorOrganizationId: bank.id,
       counterpartyId: insurer.id,
       agreementId: bankAgreementId,
-      policyNos: JSON.stringify(['C-BANK']),
+      policyNos: ['C-BANK'],
       fields: JSON.stringify(['policyholder.address']),
     });
     // The insurer's own SERVICE may correct it.
@@ -400,7 +400,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
     expect(list[0]!.changes[0]).toMatchObject({ field: 'policyholder.phone', after: phone });
     const log = await entries('READ_PII');
     expect(log).toHaveLength(reads + 1);
-    expect(log[log.length - 1]).toMatchObject({ actorOrganizationId: fullBroker.id, policyNos: JSON.stringify(['C-FULL']), fields: JSON.stringify(['policyholder.phone']) });
+    expect(log[log.length - 1]).toMatchObject({ actorOrganizationId: fullBroker.id, policyNos: ['C-FULL'], fields: JSON.stringify(['policyholder.phone']) });
   });
 
   it('a person on two policies is corrected once, and both policies are re-checked (and logged)', async () => {
@@ -420,7 +420,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
     expect(b2.updatedAt.getTime()).toBeGreaterThanOrEqual(b.updatedAt.getTime());
     expect(JSON.parse(b2.issues)).toEqual([]);
     const entry = await lastEntry('submitCorrection');
-    expect(JSON.parse(entry.policyNos)).toEqual(['TWO-A', 'TWO-B']);
+    expect(entry.policyNos).toEqual(['TWO-A', 'TWO-B']);
     expect(entry.counterpartyId).toBe(broker.id);
     // The history belongs to the policy it was submitted on; the log names both.
     expect(await history(insurer.keys.SERVICE, 'TWO-B')).toEqual([]);
@@ -440,7 +440,7 @@ describe(`corrections with the customer's evidence (${TEST_DB})`, () => {
       expect([row.policyNo, row.completeness, row.issues]).toEqual([`SHARE-${n}`, 'COMPLETE', '[]']);
     }
     const entry = await lastEntry('submitCorrection');
-    expect(JSON.parse(entry.policyNos)).toEqual(['SHARE-1', 'SHARE-2', 'SHARE-3']);
+    expect(entry.policyNos).toEqual(['SHARE-1', 'SHARE-2', 'SHARE-3']);
     expect(JSON.parse(entry.fields)).toEqual(['policyholder.phone']);
 
     const back = await correct(broker.keys.SERVICE, { policyNo: 'SHARE-1', changes: { phone: sharedPhone }, expectedVersion: one.version + 1 });

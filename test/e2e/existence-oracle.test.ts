@@ -15,6 +15,7 @@ import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { rootFields } from '../support/operations';
 import { salesRecord, submit } from '../support/sales';
+import { loggedEntries } from '../support/log';
 
 type Party = Awaited<ReturnType<typeof createParty>>;
 type Vars = Record<string, unknown>;
@@ -150,7 +151,7 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
   /** Log entries appended since `seen`, without what is unique to each entry or names the caller's own input. */
   async function newEntries(seen: Set<string>): Promise<Array<Record<string, unknown>>> {
     const manager: EntityManager = app.db.manager;
-    const rows = await manager.getRepository(TransferLogEntryEntity).find({ order: { seq: 'ASC' } });
+    const rows = await loggedEntries(manager.connection);
     return rows
       .filter((r) => !seen.has(r.id))
       .map(({ insurerId, operation, outcome, errorCode, actorPrincipalId, actorOrganizationId, counterpartyId, agreementId, fields, policyNos }) => ({
@@ -163,7 +164,7 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
         counterpartyId,
         agreementId,
         fields,
-        policyNoCount: (JSON.parse(policyNos) as unknown[]).length,
+        policyNoCount: policyNos.length,
       }));
   }
 

@@ -1,9 +1,9 @@
 import { maskIdNumber, maskPhone } from '../../src/domain/masking';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, completeSeed, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
+import { loggedEntries } from '../support/log';
 
 const POLICY_FIELDS = `
   id policyNo status version productCode termMonths applicationDate insuredRelationship
@@ -49,7 +49,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
   const allNos = [...bankNos, ...brokerNos, ...directNos, 'NR-1'];
 
   const readPiiEntries = async (insurerId: string) =>
-    app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId, operation: 'READ_PII' }, order: { seq: 'ASC' } });
+    loggedEntries(app.db, { where: { insurerId, operation: 'READ_PII' } });
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -161,7 +161,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
     expect(entry.actorOrganizationId).toBe(broker.id);
     expect(entry.actorPrincipalId).toBe(broker.principalIds.SERVICE);
     expect(entry.agreementId).toEqual(expect.any(String));
-    expect(JSON.parse(entry.policyNos)).toEqual([...brokerNos].sort());
+    expect(entry.policyNos).toEqual([...brokerNos].sort());
     expect(JSON.parse(entry.fields)).toEqual(['beneficiaries[0].idNumber', 'insured.idNumber', 'insured.phone', 'policyholder.idNumber', 'policyholder.phone']);
     // No value in clear anywhere in the entry.
     const text = JSON.stringify(entry);
@@ -171,7 +171,7 @@ describe(`policy and policies: visibility, masking, READ_PII, filters, paginatio
     await app.ok(broker.keys.SERVICE, 'query($c: String!) { policy(insurerCode: $c, policyNo: "BR-2") { policyholder { phone } } }', { c: insurer.code });
     const after = await readPiiEntries(insurer.id);
     expect(after).toHaveLength(before + 2);
-    expect(JSON.parse(after[after.length - 1]!.policyNos)).toEqual(['BR-2']);
+    expect(after[after.length - 1]!.policyNos).toEqual(['BR-2']);
     expect(JSON.parse(after[after.length - 1]!.fields)).toEqual(['policyholder.phone']);
 
     // A response that shows no ID number or phone logs nothing.

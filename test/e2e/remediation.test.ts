@@ -7,11 +7,11 @@ import { ALL_ROWS } from '../../src/modules/remediation/remediation.access';
 import { RemediationCampaignEntity, RemediationItemEntity } from '../../src/modules/remediation/remediation.entity';
 import { parseCsv } from '../../src/modules/summary/summary.csv';
 import { changeDigest } from '../../src/modules/transfer-log/transfer-log.chain';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { adult, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
+import { loggedEntries } from '../support/log';
 
 const CAMPAIGN_FIELDS = `id insurer { code } issuedBefore deadline createdAt pastDeadline checked
   progress { channel { code } checked flagged corrected remaining remainingPolicyNos }`;
@@ -78,7 +78,7 @@ describe(`historical clean-up: startRemediation, remediationCampaign(s), the rep
   }
 
   const startVars = (overrides: Record<string, unknown> = {}) => ({ insurerCode: insurer.code, issuedBefore: ISSUED_BEFORE, deadline, ...overrides });
-  const logEntries = () => app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id, operation: 'startRemediation' }, order: { seq: 'ASC' } });
+  const logEntries = () => loggedEntries(app.db, { where: { insurerId: insurer.id, operation: 'startRemediation' } });
   const campaignCount = () => app.db.getRepository(RemediationCampaignEntity).count();
   const row = (c: Campaign, code: string | null) => c.progress.find((p) => (p.channel?.code ?? null) === code);
   const read = async (key: string, id: string) => (await app.ok<{ remediationCampaign: Campaign | null }>(key, ONE, { id })).remediationCampaign;
@@ -198,7 +198,7 @@ describe(`historical clean-up: startRemediation, remediationCampaign(s), the rep
       const [entry, ...more] = await logEntries();
       expect(more).toEqual([]);
       expect(entry).toMatchObject({ outcome: 'OK', counterpartyId: null, agreementId: null, actorOrganizationId: insurer.id, actorPrincipalId: insurer.principalIds.COMPLIANCE });
-      expect(JSON.parse(entry!.policyNos)).toEqual([]);
+      expect(entry!.policyNos).toEqual([]);
       expect(JSON.parse(entry!.fields)).toEqual(['policyholder.phone', 'policyholder.address']);
       const policyNos = ['BK-NOPHONE', 'BK-BADPHONE', 'BR-PLACEHOLDER', 'BR-SHARED', 'DI-SELLER', 'DI-NOADDR', 'SB-NOPHONE'].sort();
       expect(entry!.digest).toBe(changeDigest({ campaignId: campaign.id, issuedBefore: ISSUED_BEFORE, deadline, checked: 11, flagged: 7, policyNos }));

@@ -11,6 +11,8 @@ import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/a
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty, createPrincipal } from '../support/factories';
 import { person, REGISTER_SALES_PERSON, salesRecord, salesSetup, submit, type SalesPayload } from '../support/sales';
+import { loggedEntries } from '../support/log';
+import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
 
 type Setup = Awaited<ReturnType<typeof salesSetup>>;
 
@@ -28,7 +30,7 @@ async function snapshot(db: DataSource, insurerId: string) {
 }
 
 function logOf(db: DataSource, insurerId: string) {
-  return db.getRepository(TransferLogEntryEntity).find({ where: { insurerId }, order: { seq: 'ASC' } });
+  return loggedEntries(db, { where: { insurerId } });
 }
 
 const codes = (r: SalesPayload['results'][number]) => (r.completeness?.issues ?? []).map((i) => `${i.field} ${i.code}`);
@@ -107,7 +109,7 @@ describe(`submitSales (${TEST_DB})`, () => {
     const log = await logOf(app.db, s.insurer.id);
     const entry = log[log.length - 1]!;
     expect(entry).toMatchObject({ operation: 'submitSales', outcome: 'OK', actorOrganizationId: s.bank.id, counterpartyId: s.insurer.id, agreementId: s.agreement.id });
-    expect(JSON.parse(entry.policyNos).sort()).toEqual([...by.keys()].filter((k) => k !== 'MIX-TERM12').sort());
+    expect([...entry.policyNos].sort()).toEqual([...by.keys()].filter((k) => k !== 'MIX-TERM12').sort());
     expect(JSON.parse(entry.fields)).toEqual(expect.arrayContaining(['policyholder.idNumber', 'policyholder.phone', 'insuredRelationship']));
   });
 
@@ -243,9 +245,9 @@ describe(`submitSales (${TEST_DB})`, () => {
     // The batch's entry names its own policy; the re-flagged ones follow in a reflagCompleteness entry of the same transaction.
     const log = await logOf(app.db, s.insurer.id);
     const [batchEntry, reflagEntry] = log.slice(-2);
-    expect(batchEntry).toMatchObject({ operation: 'submitSales', policyNos: JSON.stringify(['SHARE-C']) });
+    expect(batchEntry).toMatchObject({ operation: 'submitSales', policyNos: ['SHARE-C'] });
     expect(reflagEntry).toMatchObject({ operation: 'reflagCompleteness', actorOrganizationId: s.bank.id, agreementId: s.agreement.id });
-    expect(JSON.parse(reflagEntry!.policyNos).sort()).toEqual(['SHARE-A', 'SHARE-A2', 'SHARE-B']);
+    expect([...reflagEntry!.policyNos].sort()).toEqual(['SHARE-A', 'SHARE-A2', 'SHARE-B']);
   });
 
   it('one person row per ID number: a later record updates it (a blank keeps what is held), and the other policies naming the person are re-assessed', async () => {
@@ -284,7 +286,7 @@ describe(`submitSales (${TEST_DB})`, () => {
     const flagged = await app.db.getRepository(PolicyEntity).findOneByOrFail({ insurerId: s.insurer.id, policyNo: 'SELLER-EARLY' });
     expect(flagged.completeness).toBe('SUSPECT');
     expect(JSON.parse(flagged.issues).map((i: { code: string }) => i.code)).toEqual(['PHONE_IS_SALES_PERSON']);
-    expect((await logOf(app.db, s.insurer.id)).pop()).toMatchObject({ operation: 'reflagCompleteness', actorOrganizationId: s.bank.id, policyNos: JSON.stringify(['SELLER-EARLY']) });
+    expect((await logOf(app.db, s.insurer.id)).pop()).toMatchObject({ operation: 'reflagCompleteness', actorOrganizationId: s.bank.id, policyNos: ['SELLER-EARLY'] });
 
     const holder = person({ phone: '+86 138 6666 0001' });
     const other = person();
@@ -393,8 +395,8 @@ describe(`submitSales refusals (${TEST_DB})`, () => {
     }
   });
 
-  it('BAD_USER_INPUT before anything is written: more than 500 records, none, a bad key; NOT_FOUND for an unknown insurer', async () => {
-    const many = Array.from({ length: 501 }, (_, i) => ({ policyNo: `MANY-${i}`, productCode: 'P', termMonths: 24, applicationDate: '2026-01-01', policyholder: {}, insured: {} }));
+  it('BAD_USER_INPUT before anything is written: more than MAX_BATCH_RECORDS records, none, a bad key; NOT_FOUND for an unknown insurer', async () => {
+    const many = Array.from({ length: MAX_BATCH_RECORDS + 1 }, (_, i) => ({ policyNo: `MANY-${i}`, productCode: 'P', termMonths: 24, applicationDate: '2026-01-01', policyholder: {}, insured: {} }));
     expect((await refused(s.bank.keys.SALES, s.insurer, 'BAD_USER_INPUT', many)).logGrew).toBe(0);
     expect((await refused(s.bank.keys.SALES, s.insurer, 'BAD_USER_INPUT', [])).logGrew).toBe(0);
     const badKey = await submit(app, s.bank.keys.SALES, s.insurer.code, 'k'.repeat(129), [salesRecord('BADKEY-1')]);
@@ -405,14 +407,14 @@ describe(`submitSales refusals (${TEST_DB})`, () => {
     expect(await app.db.getRepository(PolicyEntity).count()).toBe(0);
   });
 
-  it('500 records of the longest policy numbers is the maximum and is accepted, with one log entry listing them all', async () => {
-    const records = Array.from({ length: 500 }, (_, i) => salesRecord(`MAX-${String(i).padStart(3, '0')}-`.padEnd(64, 'X')));
-    const result = await submit(app, s.bank.keys.SALES, s.insurer.code, 'max-500', records);
+  it('MAX_BATCH_RECORDS records of the longest policy numbers is the maximum and is accepted, with one log entry listing them all', async () => {
+    const records = Array.from({ length: MAX_BATCH_RECORDS }, (_, i) => salesRecord(`MAX-${String(i).padStart(4, '0')}-`.padEnd(64, 'X')));
+    const result = await submit(app, s.bank.keys.SALES, s.insurer.code, 'max-batch', records);
     expect(result.errors).toBeUndefined();
-    expect(result.data!.submitSales).toMatchObject({ accepted: 500, rejected: 0 });
-    expect(await app.db.getRepository(PolicyEntity).countBy({ insurerId: s.insurer.id })).toBe(500);
-    const entries = await app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: s.insurer.id, operation: 'submitSales' }, order: { seq: 'DESC' }, take: 1 });
-    expect(JSON.parse(entries[0]!.policyNos)).toHaveLength(500);
+    expect(result.data!.submitSales).toMatchObject({ accepted: MAX_BATCH_RECORDS, rejected: 0 });
+    expect(await app.db.getRepository(PolicyEntity).countBy({ insurerId: s.insurer.id })).toBe(MAX_BATCH_RECORDS);
+    const entries = await loggedEntries(app.db, { where: { insurerId: s.insurer.id, operation: 'submitSales' }, order: { seq: 'DESC' }, take: 1 });
+    expect(entries[0]!.policyNos).toEqual(records.map((r) => r.policyNo));
   });
 });
 

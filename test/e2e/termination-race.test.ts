@@ -14,6 +14,7 @@ import { errorCode, startTestApp, type GqlResult, type TestApp } from '../suppor
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { salesRecord, submit, type SalesPayload } from '../support/sales';
+import { loggedEntries } from '../support/log';
 
 const TERMINATE = 'mutation($id: ID!) { terminateAgreement(id: $id, reason: "ended by the test") { id status } }';
 const SUBMIT_CORRECTION = 'mutation($input: CorrectionInput!) { submitCorrection(input: $input) { id version } }';
@@ -43,7 +44,7 @@ describe(`no write commits after its agreement ended (${TEST_DB})`, () => {
     return { bank, agreement, validTo: validTo! };
   }
 
-  const log = () => app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id }, order: { seq: 'ASC' } });
+  const log = () => loggedEntries(app.db, { where: { insurerId: insurer.id } });
   const policies = (channelId: string) => app.db.getRepository(PolicyEntity).findBy({ insurerId: insurer.id, channelId });
   const terminate = (agreementId: string) => app.ok(insurer.keys.ADMIN, TERMINATE, { id: agreementId });
 
@@ -197,7 +198,7 @@ describe(`no write commits after its agreement ended (${TEST_DB})`, () => {
     const okSales = entries.filter((e) => e.operation === 'submitSales' && e.outcome === 'OK' && e.actorOrganizationId === bank.id);
     // One OK entry per committed batch (the seed included), naming exactly its policies.
     expect(okSales).toHaveLength(batches.size);
-    expect(okSales.flatMap((e) => JSON.parse(e.policyNos) as string[]).sort()).toEqual([...stored].sort());
+    expect(okSales.flatMap((e) => e.policyNos).sort()).toEqual([...stored].sort());
     const okCorrections = corrections.flat().filter((r) => !r.errors).length;
     expect(entries.filter((e) => e.operation === 'submitCorrection' && e.outcome === 'OK' && e.actorOrganizationId === bank.id)).toHaveLength(okCorrections);
   });

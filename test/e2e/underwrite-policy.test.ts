@@ -1,8 +1,8 @@
 import { PolicyEntity } from '../../src/modules/policy/policy.entity';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { ADMIN_TOKEN, errorCode, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
+import { loggedEntries } from '../support/log';
 import { adult, completeSeed, seedPolicies } from '../support/seed';
 
 const UNDERWRITE = `mutation($insurerCode: String!, $policyNo: String!, $overrideReason: String) {
@@ -21,7 +21,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
 
   const row = (policyNo: string) => app.db.getRepository(PolicyEntity).findOneByOrFail({ insurerId: insurer.id, policyNo });
   const entries = (operation = 'underwritePolicy') =>
-    app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id, operation }, order: { seq: 'ASC' } });
+    loggedEntries(app.db, { where: { insurerId: insurer.id, operation } });
   const underwrite = (key: string | null, policyNo: string, overrideReason?: string | null, insurerCode = insurer.code) =>
     app.gql<{ underwritePolicy: { policyNo: string; status: string; version: number; underwrittenAt: string | null; policyholder: { idNumber: string } } }>(key, UNDERWRITE, {
       insurerCode,
@@ -68,7 +68,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
 
     const log = await entries();
     expect(log).toHaveLength(logged + 2);
-    expect(log[log.length - 1]).toMatchObject({ outcome: 'REFUSED', errorCode: 'INCOMPLETE_CUSTOMER_INFO', actorPrincipalId: insurer.principalIds.UNDERWRITER, policyNos: JSON.stringify(['UW-INCOMPLETE']) });
+    expect(log[log.length - 1]).toMatchObject({ outcome: 'REFUSED', errorCode: 'INCOMPLETE_CUSTOMER_INFO', actorPrincipalId: insurer.principalIds.UNDERWRITER, policyNos: ['UW-INCOMPLETE'] });
   });
 
   it('SUSPECT is refused with SUSPECT_CUSTOMER_INFO and the issue codes unless an override reason is given; nothing changes', async () => {
@@ -102,7 +102,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
     expect(after).toMatchObject({ status: 'UNDERWRITTEN', version: before.version + 1, underwritingOverride: reason, underwrittenBy: insurer.principalIds.UNDERWRITER, completeness: 'SUSPECT' });
 
     const entry = (await entries()).pop()!;
-    expect(entry).toMatchObject({ outcome: 'OK', errorCode: null, actorPrincipalId: insurer.principalIds.UNDERWRITER, actorOrganizationId: insurer.id, policyNos: JSON.stringify(['UW-SUSPECT']) });
+    expect(entry).toMatchObject({ outcome: 'OK', errorCode: null, actorPrincipalId: insurer.principalIds.UNDERWRITER, actorOrganizationId: insurer.id, policyNos: ['UW-SUSPECT'] });
     expect(JSON.parse(entry.fields)).toEqual(['status', 'underwritingOverride']);
     expect(JSON.stringify(entry)).not.toContain('REF-8841');
     expect((await app.services.transferLogVerifier.verifyChain({ id: insurer.id, code: insurer.code })).valid).toBe(true);
@@ -115,7 +115,7 @@ describe(`underwritePolicy (${TEST_DB})`, () => {
     const done = await row('UW-COMPLETE');
     expect(done).toMatchObject({ status: 'UNDERWRITTEN', underwritingOverride: null, underwrittenBy: insurer.principalIds.UNDERWRITER });
     const entry = (await entries()).pop()!;
-    expect(entry).toMatchObject({ outcome: 'OK', policyNos: JSON.stringify(['UW-COMPLETE']), fields: JSON.stringify(['status']) });
+    expect(entry).toMatchObject({ outcome: 'OK', policyNos: ['UW-COMPLETE'], fields: JSON.stringify(['status']) });
 
     const logged = (await entries()).length;
     const again = await underwrite(insurer.keys.UNDERWRITER, 'UW-COMPLETE');

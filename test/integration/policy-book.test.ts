@@ -2,11 +2,11 @@ import { PolicyEntity } from '../../src/modules/policy/policy.entity';
 import { WRITE_OWN_BOOK, writeOwnBook } from '../../src/modules/policy/policy-book';
 import type { CleanRecord } from '../../src/modules/policy/policy.validation';
 import { checkRecord } from '../../src/modules/sales/sales.validation';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty, createPrincipal } from '../support/factories';
 import { adult, APPLICATION_DATE, seedPolicies } from '../support/seed';
+import { loggedEntries } from '../support/log';
 
 /** A record as it passed the sales record checks (what the own-book write takes). */
 function clean(policyNo: string, holder = adult()): CleanRecord {
@@ -21,7 +21,7 @@ describe(`the insurer's own book: writeOwnBook (${TEST_DB})`, () => {
   let adminKey: string;
 
   const write = async (key: string, records: CleanRecord[]) => writeOwnBook({ pii: app.services.pii, log: app.services.transferLog }, await app.server.contextFor(key), records);
-  const chain = (operation: string) => app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: insurer.id, operation }, order: { seq: 'ASC' } });
+  const chain = (operation: string) => loggedEntries(app.db, { where: { insurerId: insurer.id, operation } });
   const policyCount = () => app.db.getRepository(PolicyEntity).countBy({ insurerId: insurer.id });
 
   beforeAll(async () => {
@@ -45,7 +45,7 @@ describe(`the insurer's own book: writeOwnBook (${TEST_DB})`, () => {
     const [entry, ...more] = await chain(WRITE_OWN_BOOK);
     expect(more).toHaveLength(0);
     expect(entry).toMatchObject({ outcome: 'OK', actorPrincipalId: insurer.principalIds.ADMIN, actorOrganizationId: insurer.id, counterpartyId: null, agreementId: null });
-    expect(JSON.parse(entry!.policyNos)).toEqual(['OB-1', 'OB-2']);
+    expect(entry!.policyNos).toEqual(['OB-1', 'OB-2']);
   });
 
   it('rejects per record as submitSales does: a number held by a channel is DUPLICATE_POLICY and stays the channel\'s', async () => {

@@ -2,9 +2,9 @@ import { DEMO_POLICY_COUNTS, DEMO_SELLER, demoRecords } from '../../src/cli/demo
 import { seedDemo } from '../../src/cli/demo-seed';
 import { PolicyEntity } from '../../src/modules/policy/policy.entity';
 import { SalesPersonEntity } from '../../src/modules/policy/sales-person.entity';
-import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
+import { loggedEntries } from '../support/log';
 
 describe(`demo seed: DEMO_LIFE's book of policies (${TEST_DB})`, () => {
   let app: TestApp;
@@ -33,8 +33,8 @@ describe(`demo seed: DEMO_LIFE's book of policies (${TEST_DB})`, () => {
 
   it('went through the submitSales path: one log entry per batch on a chain that verifies', async () => {
     const life = (await app.services.organizations.findByCode('DEMO_LIFE'))!;
-    const entries = await app.db.getRepository(TransferLogEntryEntity).find({ where: { insurerId: life.id, operation: 'submitSales' } });
-    expect(entries.map((e) => JSON.parse(e.policyNos).length).sort((a, b) => a - b)).toEqual([DEMO_POLICY_COUNTS.DEMO_BROKER, DEMO_POLICY_COUNTS.DEMO_BANK]);
+    const entries = await loggedEntries(app.db, { where: { insurerId: life.id, operation: 'submitSales' } });
+    expect(entries.map((e) => e.policyNos.length).sort((a, b) => a - b)).toEqual([DEMO_POLICY_COUNTS.DEMO_BROKER, DEMO_POLICY_COUNTS.DEMO_BANK]);
     expect(await app.services.transferLogVerifier.verifyChain(life)).toMatchObject({ valid: true });
   });
 

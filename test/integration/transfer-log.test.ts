@@ -4,6 +4,7 @@ import { newId } from '../../src/db/ids';
 import { GENESIS_HASH } from '../../src/domain/hash-chain';
 import type { CheckpointClaim } from '../../src/modules/transfer-log/transfer-log.checkpoint';
 import type { TransferLogCheckpoints } from '../../src/modules/transfer-log/transfer-log.checkpoints';
+import { POLICY_ROW_CHUNK } from '../../src/modules/transfer-log/transfer-log.policies';
 import type { TransferLogVerifier } from '../../src/modules/transfer-log/transfer-log.verifier';
 import type { LogEntryInput, TransferLogWriter } from '../../src/modules/transfer-log/transfer-log.writer';
 import { startTestApp, type TestApp } from '../support/app';
@@ -101,6 +102,15 @@ describe(`transfer log service (${TEST_DB})`, () => {
     expect((await verify(exchange)).valid).toBe(true);
   });
 
+  it('streams policy numbers across chunks: entries larger than a chunk of rows verify, and an edit in a later chunk is found', async () => {
+    const chain = await insurer();
+    const big = (n: number) => Array.from({ length: POLICY_ROW_CHUNK + 1234 }, (_, i) => `BIG-${n}-${i}`);
+    for (let n = 1; n <= 3; n += 1) await inTransaction(app.db, (em) => log.append(em, entry(chain.id, n, { policyNos: big(n) })));
+    expect(await verify(chain)).toMatchObject({ valid: true, checked: 3 });
+    await app.db.query('UPDATE transfer_log_policy SET policy_no = ? WHERE insurer_id = ? AND seq = 3 AND ord = ?', ['BIG-X', chain.id, POLICY_ROW_CHUNK]);
+    expect(await verify(chain)).toMatchObject({ valid: false, firstInvalidSeq: 3, reason: 'HASH' });
+  });
+
   describe('tampering', () => {
     /** A new value of the right type for every column of transfer_log. */
     const EDITS: Record<string, (row: Record<string, unknown>) => unknown> = {
@@ -115,7 +125,6 @@ describe(`transfer log service (${TEST_DB})`, () => {
       actor_organization_id: () => newId(),
       counterparty_id: () => newId(),
       agreement_id: () => newId(),
-      policy_nos: () => '["P-3-A"]',
       fields: () => '["policyholder.name"]',
       digest: () => 'f'.repeat(64),
       prev_hash: () => 'e'.repeat(64),
@@ -181,10 +190,37 @@ describe(`transfer log service (${TEST_DB})`, () => {
       expect(await verify(chain)).toMatchObject({ valid: false, firstInvalidSeq: 3 });
     });
 
-    it('an entry hidden from the policy-number index is reported', async () => {
+    it('a policy number removed from an entry\'s rows breaks its hash', async () => {
       const chain = await insurer();
       await appendMany(chain.id, 3);
       await app.db.query('DELETE FROM transfer_log_policy WHERE insurer_id = ? AND seq = 2 AND policy_no = ?', [chain.id, 'P-2-B']);
+      expect(await verify(chain)).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'HASH' });
+    });
+
+    /** Edits of an entry's policy rows (entry 2 names P-2-A at ord 0 and P-2-B at ord 1). */
+    const ROW_EDITS: Record<string, string[]> = {
+      edited: ["UPDATE transfer_log_policy SET policy_no = 'P-9-X' WHERE insurer_id = ? AND seq = 2 AND ord = 0"],
+      added: ["INSERT INTO transfer_log_policy (insurer_id, policy_no, seq, ord) VALUES (?, 'P-9-X', 2, 2)"],
+      'moved to another entry': ['UPDATE transfer_log_policy SET seq = 3, ord = 2 WHERE insurer_id = ? AND seq = 2 AND ord = 1'],
+      // Through a free ordinal: the unique (insurer_id, seq, ord) key is checked row by row on MySQL.
+      reordered: [
+        'UPDATE transfer_log_policy SET ord = 9 WHERE insurer_id = ? AND seq = 2 AND ord = 0',
+        'UPDATE transfer_log_policy SET ord = 0 WHERE insurer_id = ? AND seq = 2 AND ord = 1',
+        'UPDATE transfer_log_policy SET ord = 1 WHERE insurer_id = ? AND seq = 2 AND ord = 9',
+      ],
+    };
+
+    it.each(Object.keys(ROW_EDITS))('a policy row %s breaks the entry\'s hash', async (edit) => {
+      const chain = await insurer();
+      await appendMany(chain.id, 3);
+      for (const sql of ROW_EDITS[edit]!) await app.db.query(sql, [chain.id]);
+      expect(await verify(chain)).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'HASH' });
+    });
+
+    it('ordinals that are not exactly 0 … n-1 are reported even where the numbers read back in the hashed order', async () => {
+      const chain = await insurer();
+      await appendMany(chain.id, 3);
+      await app.db.query('UPDATE transfer_log_policy SET ord = 7 WHERE insurer_id = ? AND seq = 2 AND ord = 1', [chain.id]);
       expect(await verify(chain)).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'POLICY_INDEX' });
     });
   });

@@ -22,6 +22,11 @@ describe('PiiCipher: AES-256-GCM at rest', () => {
     expect(cipher.decryptNullable(null, cipher.keyId)).toBeNull();
   });
 
+  it('seals with a distinct IV every time (10,000 seals of one value, IVs drawn from the pooled random bytes)', () => {
+    const ivs = Array.from({ length: 10_000 }, () => Buffer.from(cipher.encrypt(ID).value.slice(3), 'base64').subarray(0, 12).toString('hex'));
+    expect(new Set(ivs).size).toBe(ivs.length);
+  });
+
   it('refuses tampered ciphertext, tag or IV, and malformed values, without showing any data', () => {
     const { value, keyId } = cipher.encrypt(ID);
     const raw = Buffer.from(value.slice(3), 'base64');

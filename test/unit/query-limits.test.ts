@@ -3,6 +3,7 @@ import { ConfigError, DEFAULT_MAX_BODY_BYTES, loadConfig } from '../../src/confi
 import { NO_RESOLVERS } from '../../src/container';
 import { buildServedSchema } from '../../src/graphql/schema';
 import { parseWithinLimits } from '../../src/graphql/query-limits';
+import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
 import { person, salesRecord, SUBMIT_SALES } from '../support/sales';
 
 /** `field` with every field of its result, recursively (each object type once on a path); required arguments become variables. */
@@ -45,12 +46,12 @@ describe('query limits leave every legitimate operation inside', () => {
 describe('KEXIN_MAX_BODY_BYTES', () => {
   const base = { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' };
 
-  it('defaults to 2 MiB, which a full batch of 500 records with beneficiaries fits well inside', () => {
+  it('defaults to 2 MiB, which a full batch of 1000 records with three beneficiaries each fits inside', () => {
     expect(loadConfig(base).maxBodyBytes).toBe(2 * 1024 * 1024);
     const beneficiary = () => ({ person: person({ address: '上海市浦东新区测试路一二三四五六七八九十号某某大厦二十三层' }), order: 1, relationshipToInsured: 'CHILD', sharePercent: 33.3333 });
-    const records = Array.from({ length: 500 }, (_, i) => salesRecord(`P-2026-${String(i).padStart(8, '0')}`, { insured: person(), insuredRelationship: 'SPOUSE', salesPersonCode: 'SP-000123', beneficiaries: [beneficiary(), beneficiary(), beneficiary()] }));
+    const records = Array.from({ length: MAX_BATCH_RECORDS }, (_, i) => salesRecord(`P-2026-${String(i).padStart(8, '0')}`, { insured: person(), insuredRelationship: 'SPOUSE', salesPersonCode: 'SP-000123', beneficiaries: [beneficiary(), beneficiary(), beneficiary()] }));
     const body = JSON.stringify({ query: SUBMIT_SALES, variables: { insurerCode: 'INSURER-0001', key: 'batch-2026-01-15-0001', records } });
-    expect(Buffer.byteLength(body)).toBeLessThan(DEFAULT_MAX_BODY_BYTES / 2);
+    expect(Buffer.byteLength(body)).toBeLessThan(DEFAULT_MAX_BODY_BYTES);
   });
 
   it('takes a positive whole number of bytes and refuses anything else', () => {

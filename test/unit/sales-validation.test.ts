@@ -1,6 +1,7 @@
 import { makeResidentId } from '../../src/domain/resident-id';
 import { LIMITS, normalizePolicyNo } from '../../src/modules/policy/policy.validation';
 import { checkRecord, MAX_BENEFICIARIES, payloadHash, type SalesRecordData } from '../../src/modules/sales/sales.validation';
+import { benchRecord } from '../bench/records';
 
 const TODAY = '2026-03-15';
 const ID = makeResidentId({ region: '110105', birthDate: '1980-05-20', sequence: 131 });
@@ -92,6 +93,13 @@ describe('payloadHash', () => {
     expect(payloadHash('I1', [...base].reverse())).not.toBe(h);
     expect(payloadHash('I1', [record(), record({ policyNo: 'P-2', termMonths: 241 })])).not.toBe(h);
     expect(payloadHash('I1', [record({ beneficiaries: [{ person: {}, sharePercent: 50.5 }] })])).not.toBe(payloadHash('I1', [record({ beneficiaries: [{ person: {}, sharePercent: 50.25 }] })]));
+  });
+
+  it('hashes exactly the bytes it always hashed (stored batches are compared with them)', () => {
+    const records = [benchRecord('PH', 0), null, benchRecord('PH', 7), { policyNo: 'Q', beneficiaries: [{ sharePercent: 33.3333, person: { name: '测 "x"\n' } }], termMonths: 12, extra: undefined }];
+    // Digests of sha256(canonicalJson({ insurerCode, records })) taken before the hash was fed record by record.
+    expect(payloadHash(' demo_life ', records as never)).toBe('65e4a0254493f290398201078c0f1b4c163fbbc0a2cfc7e0e53313401ded2129');
+    expect(payloadHash('I', [])).toBe('ef8797375edca25c7772d9f5879a9c19c9ec55088b7ce909c6d8331b39025953');
   });
 
   it('normalizes policy numbers like the store does', () => {

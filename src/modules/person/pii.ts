@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { takeRandomBytes } from '../../db/ids';
 import type { IdType } from '../../domain/enums';
 import type { FactKey } from '../../domain/person-facts';
 import { normalizePhone } from '../../domain/phone';
@@ -76,9 +77,9 @@ export class PiiCipher {
     return this.current.keyId;
   }
 
-  /** AES-256-GCM with a fresh random IV: the same text never seals to the same value twice. */
+  /** AES-256-GCM with a fresh random IV (cut from the pooled random bytes, never reused): the same text never seals to the same value twice. */
   encrypt(text: string): Sealed {
-    const iv = randomBytes(IV_BYTES);
+    const iv = takeRandomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.encKey, iv);
     cipher.setAAD(AAD);
     const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);

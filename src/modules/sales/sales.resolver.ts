@@ -19,7 +19,7 @@ export class SalesResolver {
   ) {}
 
   @Mutation(() => SubmitSalesPayload, {
-    description: 'A channel pushes up to 500 sold policies; each record is judged on its own (see SalesRecordResult). The same idempotencyKey replays the stored result.',
+    description: 'A channel pushes up to 1000 sold policies; each record is judged on its own (see SalesRecordResult). The same idempotencyKey replays the stored result.',
   })
   async submitSales(
     @Arg('insurerCode', () => String) insurerCode: string,

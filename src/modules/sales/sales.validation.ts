@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Record-level checks of a sales push (contract README "Writes"): what makes
  * a record impossible to store, reported as field errors, and the normalised
@@ -5,7 +6,6 @@
  */
 import { isLongTerm, LONG_TERM_THRESHOLD_MONTHS } from '../../domain/scope';
 import { canonicalJson } from '../../domain/canonical-json';
-import { sha256Hex } from '../../domain/sha256';
 import { todayInChina } from '../../domain/dates';
 import { isRelationship } from '../../domain/enums';
 import {
@@ -47,10 +47,12 @@ export type RecordCheck = { ok: true; record: CleanRecord } | { ok: false; polic
 
 /**
  * The largest batch `submitSales` takes; more is BAD_USER_INPUT before anything
- * is written. 500 keeps the batch's single transfer-log entry (it lists every
- * accepted policy number, up to 64 characters each) inside a MySQL TEXT column.
+ * is written. The batch's single transfer-log entry names every accepted
+ * policy number in rows of `transfer_log_policy` (no column size bounds it);
+ * 1000 records (issue 10, the ingest measure) stay well under the default
+ * request body limit (KEXIN_MAX_BODY_BYTES, 2 MiB) with three beneficiaries each.
  */
-export const MAX_BATCH_RECORDS = 500;
+export const MAX_BATCH_RECORDS = 1000;
 export const MAX_BENEFICIARIES = 20;
 /** Longest term accepted (125 years): anything longer is a unit mistake. */
 export const MAX_TERM_MONTHS = 1500;
@@ -187,10 +189,34 @@ function canonicalValue(value: unknown): unknown {
 }
 
 /**
- * SHA-256 (hex) of the canonical JSON of a request: the insurer code and the
- * records as received, an absent field and a null one alike. The same
- * idempotency key with another hash is refused.
+ * SHA-256 (hex) of the canonical JSON of a request, `{"insurerCode":…,"records":[…]}`:
+ * the insurer code and the records as received, an absent field and a null
+ * one alike. The same idempotency key with another hash is refused, so the
+ * bytes hashed must never change (stored batches are compared with them).
+ * Fed record by record ({@link add}), so a caller can yield between records
+ * of a large batch; the digest is that of the whole text.
  */
+export class PayloadHasher {
+  private readonly hash = createHash('sha256');
+  private count = 0;
+
+  constructor(insurerCode: string) {
+    this.hash.update(`{"insurerCode":${canonicalJson(insurerCode.trim().toUpperCase())},"records":[`, 'utf8');
+  }
+
+  add(record: SalesRecordData | null | undefined): void {
+    this.hash.update((this.count === 0 ? '' : ',') + canonicalJson(canonicalValue(record)), 'utf8');
+    this.count += 1;
+  }
+
+  digest(): string {
+    return this.hash.update(']}', 'utf8').digest('hex');
+  }
+}
+
+/** {@link PayloadHasher} over a whole request at once. */
 export function payloadHash(insurerCode: string, records: readonly SalesRecordData[]): string {
-  return sha256Hex(canonicalJson({ insurerCode: insurerCode.trim().toUpperCase(), records: canonicalValue(records) }));
+  const hasher = new PayloadHasher(insurerCode);
+  for (const record of records) hasher.add(record);
+  return hasher.digest();
 }

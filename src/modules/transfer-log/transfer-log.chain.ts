@@ -22,7 +22,8 @@ import { sha256Hex } from '../../domain/sha256';
  *   64 zeros (`GENESIS_HASH`).
  * - `at`: the instant as `toISOString()` (UTC, milliseconds), e.g. "2026-01-02T03:04:05.678Z".
  * - `outcome`: "OK" or "REFUSED".
- * - `policyNos`, `fields`: arrays of strings, in the stored order.
+ * - `policyNos`, `fields`: arrays of strings, in the stored order (`policyNos`
+ *   is stored as rows of `transfer_log_policy`, its order in their `ord`).
  * - `digest`: lower-hex SHA-256 of the canonical JSON of the change ({@link changeDigest}).
  *
  * canonicalJson is src/domain/canonical-json.ts (sorted keys, no whitespace,
@@ -46,10 +47,14 @@ export interface ChainContent {
   digest: string;
 }
 
-/** The stored row shape this module reads (the entity's properties): the hashed content as stored, and its links. */
+/**
+ * The stored entry this module reads: the entity's properties (the hashed
+ * content as stored, and its links) and the policy numbers rebuilt from its
+ * `transfer_log_policy` rows in `ord` order (transfer-log.policies.ts).
+ */
 export type StoredEntry = Omit<ChainContent, 'at' | 'policyNos' | 'fields'> & {
   at: Date;
-  policyNos: string;
+  policyNos: string[];
   fields: string;
   prevHash: string;
   hash: string;
@@ -85,7 +90,7 @@ export function chainEntryOf(row: StoredEntry): ChainEntry & ChainContent {
     actorOrganizationId: row.actorOrganizationId,
     counterpartyId: row.counterpartyId ?? null,
     agreementId: row.agreementId ?? null,
-    policyNos: parseStringArray(row.policyNos),
+    policyNos: row.policyNos,
     fields: parseStringArray(row.fields),
     digest: row.digest,
     prevHash: row.prevHash,

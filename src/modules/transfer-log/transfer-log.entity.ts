@@ -6,7 +6,8 @@ export const hashColumn = { type: 'varchar', length: 64 } as const;
 
 /**
  * One entry of an insurer's hash chain (contract README "Writes"). Holds ids,
- * codes, policy numbers, field paths and a digest only: never a person's data.
+ * codes, field paths and a digest only (its policy numbers are rows of
+ * `transfer_log_policy`): never a person's data.
  * Rows are only ever inserted (TransferLogWriter.append); nothing updates or
  * deletes them. `insurerId` is the chain: the insurer's organization id, or
  * the EXCHANGE organization's id for the exchange's own chain.
@@ -50,10 +51,6 @@ export class TransferLogEntryEntity {
   @Column({ ...idColumn, name: 'agreement_id', nullable: true })
   agreementId!: string | null;
 
-  /** JSON text array of policy numbers, exactly as hashed. */
-  @Column({ type: 'text', name: 'policy_nos' })
-  policyNos!: string;
-
   /** JSON text array of field paths, exactly as hashed. */
   @Column({ type: 'text', name: 'fields' })
   fields!: string;
@@ -70,14 +67,14 @@ export class TransferLogEntryEntity {
 }
 
 /**
- * Index of the policy numbers an entry names, so `transferLog(policyNo:)`
- * filters through (insurer_id, policy_no, seq) instead of scanning JSON text.
- * Not part of the hash; verifyTransferLog checks it against the entries.
+ * The policy numbers an entry names, one row each: `ord` is the number's
+ * position in the entry's hashed `policyNos` array (transfer-log.policies.ts
+ * rebuilds the array from the rows, so an edited row breaks the hash). The
+ * primary key serves `transferLog(policyNo:)`; (insurer_id, seq, ord) reads
+ * a page of entries' numbers in order.
  */
 @Entity('transfer_log_policy')
-// The verifier reads these rows by seq range, page by page: without this index each page scanned the
-// chain's whole index (0.16 s a page at 200,000 entries, quadratic in the chain's length).
-@Index('ix_transfer_log_policy_seq', ['insurerId', 'seq'])
+@Index('uq_transfer_log_policy_entry', ['insurerId', 'seq', 'ord'], { unique: true })
 export class TransferLogPolicyEntity {
   @PrimaryColumn({ ...idColumn, name: 'insurer_id' })
   insurerId!: string;
@@ -87,6 +84,10 @@ export class TransferLogPolicyEntity {
 
   @PrimaryColumn({ type: 'integer', name: 'seq', transformer: numberTransformer })
   seq!: number;
+
+  /** Position in the entry's `policyNos` (0-based). */
+  @Column({ type: 'integer', name: 'ord', transformer: numberTransformer })
+  ord!: number;
 }
 
 /**

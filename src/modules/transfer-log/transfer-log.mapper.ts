@@ -1,6 +1,6 @@
-import { parseStringArray } from './transfer-log.chain';
+import { parseStringArray, type StoredEntry } from './transfer-log.chain';
 import { checkpointPayload } from './transfer-log.checkpoint';
-import type { TransferLogCheckpointEntity, TransferLogEntryEntity } from './transfer-log.entity';
+import type { TransferLogCheckpointEntity } from './transfer-log.entity';
 import type { TransferLogPage } from './transfer-log.reader';
 import type { LogVerificationResult } from './transfer-log.verifier';
 import { encodeLogCursor } from './transfer-log.chain';
@@ -12,7 +12,7 @@ function stringArray(text: string): string[] {
   return typeof value === 'string' ? [] : value;
 }
 
-export function toTransferLogEntry(entity: TransferLogEntryEntity): TransferLogEntry {
+export function toTransferLogEntry(entity: StoredEntry): TransferLogEntry {
   return Object.assign(new TransferLogEntry(), {
     seq: entity.seq,
     at: entity.at,
@@ -23,7 +23,7 @@ export function toTransferLogEntry(entity: TransferLogEntryEntity): TransferLogE
     actorPrincipalId: entity.actorPrincipalId,
     counterpartyId: entity.counterpartyId,
     agreementId: entity.agreementId,
-    policyNos: stringArray(entity.policyNos),
+    policyNos: entity.policyNos,
     fields: stringArray(entity.fields),
     digest: entity.digest,
     prevHash: entity.prevHash,

@@ -4,12 +4,13 @@ import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } fr
 import { pageSize } from '../../graphql/pagination';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import type { OrganizationService } from '../organization/organization.service';
-import { decodeLogCursor } from './transfer-log.chain';
+import { decodeLogCursor, type StoredEntry } from './transfer-log.chain';
 import { TransferLogEntryEntity, TransferLogPolicyEntity } from './transfer-log.entity';
 import { mayReadChain } from './transfer-log.access';
+import { policyNosOfEntries, PolicyRowStream } from './transfer-log.policies';
 
 export interface TransferLogPage {
-  entries: TransferLogEntryEntity[];
+  entries: StoredEntry[];
   hasNextPage: boolean;
 }
 
@@ -72,16 +73,19 @@ export class TransferLogReader {
     if (args.operation !== undefined && args.operation !== null) qb.andWhere('e.operation = :operation', { operation: args.operation });
     if (before !== null) qb.andWhere('e.seq < :before', { before });
     const rows = await qb.orderBy('e.seq', 'DESC').limit(first + 1).getMany();
-    return { entries: rows.slice(0, first), hasNextPage: rows.length > first };
+    const entries = rows.slice(0, first);
+    const policyNos = await policyNosOfEntries(this.db, org.id, entries.map((e) => e.seq));
+    return { entries: entries.map((e) => ({ ...e, policyNos: policyNos.get(e.seq) ?? [] })), hasNextPage: rows.length > first };
   }
 
   /**
    * Calls `write` with every entry of a chain in seq order, page by page
    * (for `verify-log --export`). Nothing is verified here.
    */
-  async forEachEntry(chainId: string, write: (row: TransferLogEntryEntity) => void | Promise<void>): Promise<number> {
+  async forEachEntry(chainId: string, write: (row: StoredEntry) => void | Promise<void>): Promise<number> {
     let cursor = 0;
     let count = 0;
+    const policies = new PolicyRowStream(this.db, chainId, 0, null);
     for (;;) {
       const rows = await this.db
         .getRepository(TransferLogEntryEntity)
@@ -90,7 +94,7 @@ export class TransferLogReader {
         .orderBy('e.seq', 'ASC')
         .limit(SCAN_PAGE_SIZE)
         .getMany();
-      for (const row of rows) await write(row);
+      for (const row of rows) await write({ ...row, policyNos: (await policies.take(row.seq)).policyNos });
       count += rows.length;
       if (rows.length < SCAN_PAGE_SIZE) return count;
       cursor = rows[rows.length - 1]!.seq;

@@ -2,9 +2,10 @@ import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../../graphql/context';
 import { ChainVerifier, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import type { OrganizationEntity } from '../organization/organization.entity';
-import { chainEntryOf, parseStringArray } from './transfer-log.chain';
+import { chainEntryOf } from './transfer-log.chain';
 import type { CheckpointClaim, CheckpointSigner } from './transfer-log.checkpoint';
 import { TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from './transfer-log.entity';
+import { PolicyRowStream } from './transfer-log.policies';
 import { SCAN_PAGE_SIZE, type TransferLogReader } from './transfer-log.reader';
 
 /** Why a verification failed (null when valid). */
@@ -59,8 +60,11 @@ export interface CheckpointTrust {
 
 /**
  * Reads entries with afterSeq < seq (<= untilSeq when given) in seq order,
- * page by page, through a ChainVerifier starting at (afterSeq, afterHash),
- * and checks each entry's rows in `transfer_log_policy`.
+ * page by page, with their policy numbers rebuilt from `transfer_log_policy`
+ * (streamed in chunks: flat memory), through a ChainVerifier starting at
+ * (afterSeq, afterHash). An edited, added or removed policy row changes the
+ * rebuilt array and so fails the entry's hash; ordinals that are not exactly
+ * 0 … n-1, and rows past the last entry, are reported as POLICY_INDEX.
  */
 export async function scanChain(
   db: DataSource,
@@ -70,6 +74,7 @@ export async function scanChain(
   onProgress?: (checked: number) => void,
 ): Promise<ChainScan> {
   const verifier = new ChainVerifier(range.afterHash, { startSeq: range.afterSeq + 1 });
+  const policies = new PolicyRowStream(db, chainId, range.afterSeq, range.untilSeq);
   let lastSeq = range.afterSeq;
   let cursor = range.afterSeq;
   let policyIndexBadSeq: number | null = null;
@@ -77,10 +82,10 @@ export async function scanChain(
   while (range.untilSeq === null || cursor < range.untilSeq) {
     const rows = await nextPage(db, chainId, cursor, range.untilSeq);
     if (rows.length === 0) break;
-    const index = await policyIndex(db, chainId, rows[0]!.seq, rows[rows.length - 1]!.seq);
     for (const row of rows) {
-      if (!verifier.push(chainEntryOf(row))) return { verification: verifier.result(), lastSeq, policyIndexBadSeq };
-      if (!samePolicies(parseStringArray(row.policyNos), index.get(row.seq))) {
+      const { policyNos, ordinalsSound } = await policies.take(row.seq);
+      if (!verifier.push(chainEntryOf({ ...row, policyNos }))) return { verification: verifier.result(), lastSeq, policyIndexBadSeq };
+      if (!ordinalsSound) {
         policyIndexBadSeq = row.seq;
         return { verification: verifier.result(), lastSeq, policyIndexBadSeq };
       }
@@ -93,7 +98,7 @@ export async function scanChain(
       onProgress(verifier.result().checked);
     }
   }
-  // Index rows beyond the last entry (an entry deleted with its head rewritten leaves them behind).
+  // Policy rows beyond the last entry (an entry deleted with its head rewritten leaves them behind).
   const orphanQuery = db
     .getRepository(TransferLogPolicyEntity)
     .createQueryBuilder('p')
@@ -123,25 +128,6 @@ async function nextPage(db: DataSource, chainId: string, cursor: number, untilSe
   const windowEnd = untilSeq === null ? cursor + SCAN_PAGE_SIZE : Math.min(cursor + SCAN_PAGE_SIZE, untilSeq);
   const rows = await entries(windowEnd, SCAN_PAGE_SIZE);
   return rows.length > 0 ? rows : entries(untilSeq, 1);
-}
-
-async function policyIndex(db: DataSource, chainId: string, fromSeq: number, toSeq: number): Promise<Map<number, string[]>> {
-  const rows = await db
-    .getRepository(TransferLogPolicyEntity)
-    .createQueryBuilder('p')
-    .where('p.insurer_id = :chainId AND p.seq >= :fromSeq AND p.seq <= :toSeq', { chainId, fromSeq, toSeq })
-    .getMany();
-  const map = new Map<number, string[]>();
-  for (const row of rows) map.set(row.seq, [...(map.get(row.seq) ?? []), row.policyNo]);
-  return map;
-}
-
-function samePolicies(expected: string[] | string, indexed: string[] | undefined): boolean {
-  const want = typeof expected === 'string' ? [] : expected;
-  const have = indexed ?? [];
-  if (want.length !== have.length) return false;
-  const set = new Set(have);
-  return want.every((p) => set.has(p));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../../logger';
 import type { RequestContext } from '../../graphql/context';
 import { AppError, UnauthenticatedError } from '../../graphql/errors';
+import { insertRows } from '../../db/bulk';
 import { newId } from '../../db/ids';
 import { isDuplicateKeyError, isSqlite } from '../../db/dialect';
 import { inTransaction } from '../../db/transaction';
@@ -10,6 +11,7 @@ import { EXCHANGE_CODE } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
 import { changeDigest, isFieldPath, unique, type ChainContent } from './transfer-log.chain';
 import { TransferLogEntryEntity, TransferLogHeadEntity, TransferLogPolicyEntity } from './transfer-log.entity';
+import { policyRowsOf } from './transfer-log.policies';
 
 export type LogOutcome = 'OK' | 'REFUSED';
 
@@ -152,19 +154,10 @@ export class TransferLogWriter {
       digest: changeDigest(input.change ?? null),
     };
     const hash = entryHash(head.hash, content);
-    const entry = em.getRepository(TransferLogEntryEntity).create({
-      ...content,
-      at: content.at as Date,
-      policyNos: JSON.stringify(policyNos),
-      fields: JSON.stringify(fields),
-      prevHash: head.hash,
-      hash,
-    });
-    await em.createQueryBuilder().insert().into(TransferLogEntryEntity).values(entry).execute();
-    for (let i = 0; i < policyNos.length; i += 500) {
-      const rows = policyNos.slice(i, i + 500).map((policyNo) => ({ insurerId: head.chainId, policyNo, seq: entry.seq }));
-      await em.createQueryBuilder().insert().into(TransferLogPolicyEntity).values(rows).execute();
-    }
+    const { policyNos: _hashedAsRows, ...columns } = content;
+    const entry: TransferLogEntryEntity = { ...columns, at: content.at as Date, fields: JSON.stringify(fields), prevHash: head.hash, hash };
+    await insertRows(em, TransferLogEntryEntity, [entry]);
+    await insertRows(em, TransferLogPolicyEntity, policyRowsOf(head.chainId, entry.seq, policyNos));
     const moved = await em
       .createQueryBuilder()
       .update(TransferLogHeadEntity)

@@ -26,7 +26,7 @@ function stored(seq: number, prevHash: string, overrides: Partial<StoredEntry> =
     actorOrganizationId: '0190d6a8-0000-7000-8000-0000000000cc',
     counterpartyId: null,
     agreementId: null,
-    policyNos: JSON.stringify(['P-1']),
+    policyNos: ['P-1'],
     fields: JSON.stringify(['policyholder.phone']),
     digest: changeDigest({ seq }),
     ...overrides,
@@ -75,7 +75,15 @@ describe('transfer log: hashed content', () => {
 
   it('an edited JSON array column (or one that is no longer an array of strings) breaks the hash instead of throwing', () => {
     const row = stored(1, GENESIS_HASH);
-    for (const policyNos of ['not json', '{"a":1}', '[1,2]', '["P-1","P-2"]']) {
+    for (const fields of ['not json', '{"a":1}', '[1,2]', '["policyholder.phone","insured.name"]']) {
+      expect(verifyChain([chainEntryOf({ ...row, fields })])).toMatchObject({ valid: false, firstInvalidSeq: 1, failure: 'HASH' });
+    }
+    expect(verifyChain([chainEntryOf(row)]).valid).toBe(true);
+  });
+
+  it('policy numbers rebuilt with one more, one fewer or in another order break the hash', () => {
+    const row = stored(1, GENESIS_HASH, { policyNos: ['P-1', 'P-2'] });
+    for (const policyNos of [['P-1'], ['P-2', 'P-1'], ['P-1', 'P-2', 'P-3'], []]) {
       expect(verifyChain([chainEntryOf({ ...row, policyNos })])).toMatchObject({ valid: false, firstInvalidSeq: 1, failure: 'HASH' });
     }
     expect(verifyChain([chainEntryOf(row)]).valid).toBe(true);
