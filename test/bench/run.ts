@@ -23,11 +23,14 @@
  * BENCH_ONLY=read,ingest,scale,verify (default all), BENCH_ROUNDS (5),
  * BENCH_SECONDS per load round (4), BENCH_CONNECTIONS (50), BENCH_SCALE
  * (1000000), BENCH_LOG_ENTRIES (1000000), BENCH_INGEST_BATCHES per client and
- * round (3).
+ * round (3), BENCH_CPU_PROF=<dir> (a CPU profile of this process, the server
+ * under test, during each read case's first Kexin round, as
+ * <dir>/<case>.cpuprofile).
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
@@ -53,6 +56,7 @@ const SCALE = Number(env.BENCH_SCALE ?? 1_000_000);
 const LOG_ENTRIES = Number(env.BENCH_LOG_ENTRIES ?? 1_000_000);
 const INGEST_BATCHES = Number(env.BENCH_INGEST_BATCHES ?? 3);
 const READ_POLICIES = 2_000;
+const CPU_PROF_DIR = env.BENCH_CPU_PROF ?? null;
 
 const POLICY_FIELDS = `policyNo productCode completeness { status missing } channel { code name }
   policyholder { id name idNumber phone address } insured { id name idNumber phone address }
@@ -76,6 +80,23 @@ async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: num
   const result = await work();
   const used = process.cpuUsage(before);
   return { result, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** `work` under the V8 CPU profiler, written to CPU_PROF_DIR/<name>.cpuprofile (only `work` when no directory is set). */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!CPU_PROF_DIR) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(CPU_PROF_DIR, { recursive: true });
+    fs.writeFileSync(path.join(CPU_PROF_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** SQL statements one HTTP request sends (counted through the data source's logger). */
@@ -122,7 +143,8 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
       for (const [name, c] of Object.entries(cases)) {
         const yardBodies = name === 'list' ? listBody : pointBodies.slice(0, 50);
         const yardResult = await load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies });
-        const { result, cpuMs } = await cpuOf(() => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] }));
+        const kexin = () => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] });
+        const { result, cpuMs } = await cpuOf(() => (r === 0 ? profiled(name, kexin) : kexin()));
         round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
       }
       rounds.push(round);

@@ -1,0 +1,109 @@
+import type { DataSource } from 'typeorm';
+import { hydrate, preparedRows, selectColumns } from '../../db/raw';
+import { ACTIVE_AGREEMENT_SQL } from '../agreement/grant.queries';
+import { OWN_GRANT, unionGrant, type Grant } from '../agreement/agreement.status';
+import { OrganizationEntity } from '../organization/organization.entity';
+import { PersonEntity } from './person.entity';
+import { PolicyBeneficiaryEntity, PolicyEntity } from './policy.entity';
+
+/** What the point read found: the policy with its people, organizations, beneficiaries, and the caller's grant on its insurer. */
+export interface PointRead {
+  policy: PolicyEntity;
+  insurer: OrganizationEntity;
+  channel: OrganizationEntity | null;
+  people: PersonEntity[];
+  beneficiaries: PolicyBeneficiaryEntity[];
+  grant: Grant;
+}
+
+/** Who reads: an insurer's principal its own book, a partner what it sold (its organization as the policy's channel). */
+export type PointReader = { kind: 'insurer'; insurerId: string } | { kind: 'partner'; partnerId: string };
+
+/** The ACTIVE condition with positional parameters (the request's instant, twice). */
+const ACTIVE = ACTIVE_AGREEMENT_SQL.replaceAll(':now', '?');
+
+/** The SQL of each kind of reader, built from the entities' columns once per data source. */
+const sqlOf = new WeakMap<DataSource, Record<PointReader['kind'], string>>();
+
+/**
+ * One statement for the whole point read (issue 10 (a), measured by the read
+ * bench: the insurer, the grant and the policy were three): the insurer by
+ * its code, the policy by its number, scoped in SQL to the reader (an
+ * insurer's own id, a partner's own channel), its two people, its channel,
+ * its beneficiaries with their people (one row per beneficiary), and for a
+ * partner the ids and scopes of its ACTIVE agreements on that insurer.
+ */
+function pointReadSql(db: DataSource): Record<PointReader['kind'], string> {
+  let sql = sqlOf.get(db);
+  if (sql) return sql;
+  const agreements = (column: string) => `(SELECT GROUP_CONCAT(a.${column}) FROM agreement a WHERE a.insurer_id = pn.id AND a.partner_id = ? AND ${ACTIVE})`;
+  const body = (scope: string) => `
+    FROM organization pn
+    INNER JOIN policy p ON p.insurer_id = pn.id AND p.policy_no = ?
+    LEFT JOIN person ph ON ph.id = p.policyholder_id
+    LEFT JOIN person pi ON pi.id = p.insured_id
+    LEFT JOIN organization pc ON pc.id = p.channel_id
+    LEFT JOIN policy_beneficiary b ON b.policy_id = p.id
+    LEFT JOIN person bp ON bp.id = b.person_id
+    WHERE pn.code = ? AND pn.kind = 'INSURER' AND ${scope}
+    ORDER BY b.ord ASC, b.id ASC`;
+  const select = [
+    selectColumns(db, OrganizationEntity, 'pn'),
+    selectColumns(db, PolicyEntity, 'p'),
+    selectColumns(db, PersonEntity, 'ph'),
+    selectColumns(db, PersonEntity, 'pi'),
+    selectColumns(db, OrganizationEntity, 'pc'),
+    selectColumns(db, PolicyBeneficiaryEntity, 'b'),
+    selectColumns(db, PersonEntity, 'bp'),
+  ].join(', ');
+  sql = {
+    insurer: `SELECT ${select} ${body('pn.id = ?')}`,
+    partner: `SELECT ${select}, ${agreements('id')} AS grant_ids, ${agreements('scopes')} AS grant_scopes ${body('p.channel_id = ?')}`,
+  };
+  sqlOf.set(db, sql);
+  return sql;
+}
+
+/**
+ * The point read of `policyNo` of the insurer `insurerCode` (both
+ * normalised) as `reader` may read it at `now`; null when there is none the
+ * reader may see (unknown insurer, unknown policy, another's policy: one
+ * answer). Whether the grant lets a partner read it is the caller's to
+ * decide (policy.access.ts). A prepared statement (src/db/raw.ts).
+ */
+export async function readPointPolicy(db: DataSource, reader: PointReader, insurerCode: string, policyNo: string, now: Date): Promise<PointRead | null> {
+  const sql = pointReadSql(db);
+  const rows =
+    reader.kind === 'insurer'
+      ? await preparedRows(db, sql.insurer, [policyNo, insurerCode, reader.insurerId])
+      : await preparedRows(db, sql.partner, [reader.partnerId, now, now, reader.partnerId, now, now, policyNo, insurerCode, reader.partnerId]);
+  const first = rows[0];
+  if (!first) return null;
+  const people: PersonEntity[] = [];
+  for (const alias of ['ph', 'pi']) {
+    const person = hydrate(db, PersonEntity, first, alias);
+    if (person) people.push(person);
+  }
+  const beneficiaries: PolicyBeneficiaryEntity[] = [];
+  for (const row of rows) {
+    const beneficiary = hydrate(db, PolicyBeneficiaryEntity, row, 'b');
+    if (!beneficiary) continue;
+    beneficiaries.push(beneficiary);
+    const person = hydrate(db, PersonEntity, row, 'bp');
+    if (person) people.push(person);
+  }
+  return {
+    policy: hydrate(db, PolicyEntity, first, 'p')!,
+    insurer: hydrate(db, OrganizationEntity, first, 'pn')!,
+    channel: hydrate(db, OrganizationEntity, first, 'pc'),
+    people,
+    beneficiaries,
+    grant: reader.kind === 'insurer' ? OWN_GRANT : grantOf(first.grant_ids, first.grant_scopes),
+  };
+}
+
+/** The union of the agreements GROUP_CONCAT listed (ids and scopes are comma-free tokens; scopes are comma-joined either way). */
+function grantOf(ids: unknown, scopes: unknown): Grant {
+  if (ids === null || ids === undefined) return unionGrant([]);
+  return unionGrant(String(ids).split(',').map((id, i) => ({ id, scopes: i === 0 ? String(scopes) : '' })));
+}
