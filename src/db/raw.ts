@@ -51,13 +51,29 @@ function sqliteRows(db: DataSource, sql: string, params: readonly Param[]): Row[
   return statement.all(...params.map((p) => (p instanceof Date ? p.toISOString().replace('T', ' ').replace('Z', '') : p)));
 }
 
-/** The persisted columns of an entity, read once per data source. */
-const columnsOf = new WeakMap<EntityMetadata, readonly ColumnMetadata[]>();
+/** How to read one entity back from the columns {@link selectColumns} named on one alias. */
+interface Plan {
+  metadata: EntityMetadata;
+  primaryKey: string;
+  fields: ReadonlyArray<{ key: string; property: string; column: ColumnMetadata }>;
+}
 
-function columns(metadata: EntityMetadata): readonly ColumnMetadata[] {
-  let found = columnsOf.get(metadata);
-  if (!found) columnsOf.set(metadata, (found = metadata.columns.filter((c) => !c.isVirtual)));
-  return found;
+/** Plans of each data source by entity and alias, built on first use: no metadata lookup or key joining per row. */
+const plans = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, Plan>>>();
+
+function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): Plan {
+  let byEntity = plans.get(db);
+  if (!byEntity) plans.set(db, (byEntity = new Map()));
+  let byAlias = byEntity.get(entity);
+  if (!byAlias) byEntity.set(entity, (byAlias = new Map()));
+  let plan = byAlias.get(alias);
+  if (!plan) {
+    const metadata = db.getMetadata(entity);
+    const fields = metadata.columns.filter((c) => !c.isVirtual).map((column) => ({ key: `${alias}__${column.databaseName}`, property: column.propertyName, column }));
+    plan = { metadata, primaryKey: `${alias}__${metadata.primaryColumns[0]!.databaseName}`, fields };
+    byAlias.set(alias, plan);
+  }
+  return plan;
 }
 
 /**
@@ -65,8 +81,8 @@ function columns(metadata: EntityMetadata): readonly ColumnMetadata[] {
  * `alias__column` (the names {@link hydrate} reads back).
  */
 export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
-  return columns(db.getMetadata(entity))
-    .map((c) => `${alias}.${c.databaseName} AS ${alias}__${c.databaseName}`)
+  return planOf(db, entity, alias)
+    .fields.map((f) => `${alias}.${f.column.databaseName} AS ${f.key}`)
     .join(', ');
 }
 
@@ -75,12 +91,10 @@ export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral
  * value as TypeORM hydrates it; null when the row has none (a LEFT JOIN miss).
  */
 export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string): T | null {
-  const metadata = db.getMetadata(entity);
-  const primary = metadata.primaryColumns[0]!;
-  if (row[`${alias}__${primary.databaseName}`] === null || row[`${alias}__${primary.databaseName}`] === undefined) return null;
-  const target = metadata.create() as T;
-  for (const column of columns(metadata)) {
-    (target as Row)[column.propertyName] = db.driver.prepareHydratedValue(row[`${alias}__${column.databaseName}`], column);
-  }
-  return target;
+  const plan = planOf(db, entity, alias);
+  const id = row[plan.primaryKey];
+  if (id === null || id === undefined) return null;
+  const target = plan.metadata.create() as Row;
+  for (const field of plan.fields) target[field.property] = db.driver.prepareHydratedValue(row[field.key], field.column);
+  return target as T;
 }

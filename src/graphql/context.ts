@@ -32,12 +32,16 @@ export interface ContextDeps {
  * (the demo seed, the CLIs, the tests) names its actor itself.
  */
 export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID()): RequestContext {
+  let log: Logger | null = null;
   return {
     requestId,
     actor,
     // The grants loader evaluates agreements at the request's instant, like every service.
     loaders: createLoaders(deps.db, now),
-    log: deps.log.child({ requestId, principalId: actor?.principalId }),
+    // Made when first written to: most requests log nothing, and a pino child serialises its bindings up front.
+    get log() {
+      return (log ??= deps.log.child({ requestId, principalId: actor?.principalId }));
+    },
     now,
     disclosures: new PiiDisclosures(),
   };

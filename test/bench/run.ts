@@ -137,23 +137,23 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
       list: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 50 }),
       list10: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 10 }),
     };
-    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
+    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardCpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
     for (let r = 0; r < ROUNDS; r += 1) {
       const round: (typeof rounds)[number] = {};
       for (const [name, c] of Object.entries(cases)) {
         const yardBodies = name === 'list' ? listBody : pointBodies.slice(0, 50);
-        const yardResult = await load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies });
+        const { result: yardResult, cpuMs: yardCpuMs } = await cpuOf(() => load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies }));
         const kexin = () => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] });
         const { result, cpuMs } = await cpuOf(() => (r === 0 ? profiled(name, kexin) : kexin()));
-        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
+        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardCpuMsPerRequest: yardCpuMs / Math.max(1, yardResult.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
       }
       rounds.push(round);
-      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s`).join(', ')}\n`);
+      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s (${v.cpuMsPerRequest.toFixed(2)}/${v.yardCpuMsPerRequest.toFixed(2)} ms CPU)`).join(', ')}\n`);
     }
     const summary: Record<string, unknown> = {};
     for (const name of Object.keys(cases)) {
       const of = (pick: (v: (typeof rounds)[number][string]) => number) => median(rounds.map((round) => pick(round[name]!)));
-      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
+      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), yardstickCpuMsPerRequest: of((v) => v.yardCpuMsPerRequest), cpuRatio: of((v) => v.yardCpuMsPerRequest / v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
       summary[name] = entry;
       if (name === 'list') {
         verdicts.push({ measure: 'list page ratio', value: entry.ratio, target: 0.06, kind: 'min' });
@@ -234,7 +234,9 @@ async function main(): Promise<void> {
   if (TEST_DB !== 'mysql') process.stdout.write('NOTE: KEXIN_TEST_DB=mysql with TEST_MYSQL_URL is not set: running on SQLite; the targets are MariaDB\'s.\n');
   const report: Record<string, unknown> = { startedAt: new Date().toISOString(), database: TEST_DB, host: { cpus: os.cpus().length, node: process.version }, settings: { ROUNDS, SECONDS, CONNECTIONS, SCALE, LOG_ENTRIES, INGEST_BATCHES } };
   const verdicts: Verdict[] = [];
-  const app = await startTestApp({ LOG_LEVEL: 'silent' });
+  // What `npm start` runs in the image (docker/Dockerfile): NODE_ENV=production (no introspection, no
+  // landing page, suggestions stripped) and the default log level, not the tests' silent one.
+  const app = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
   try {
     if (ONLY.has('read')) {
       process.stdout.write(`== reads: point read and list page, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each side\n`);
