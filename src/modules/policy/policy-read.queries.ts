@@ -45,8 +45,7 @@ function pointReadSql(db: DataSource): Record<PointReader['kind'], string> {
     LEFT JOIN organization pc ON pc.id = p.channel_id
     LEFT JOIN policy_beneficiary b ON b.policy_id = p.id
     LEFT JOIN person bp ON bp.id = b.person_id
-    WHERE pn.code = ? AND pn.kind = 'INSURER' AND ${scope}
-    ORDER BY b.ord ASC, b.id ASC`;
+    WHERE pn.code = ? AND pn.kind = 'INSURER' AND ${scope}`;
   const select = [
     selectColumns(db, OrganizationEntity, 'pn'),
     selectColumns(db, PolicyEntity, 'p'),
@@ -92,6 +91,7 @@ export async function readPointPolicy(db: DataSource, reader: PointReader, insur
     const person = hydrate(db, PersonEntity, row, 'bp');
     if (person) people.push(person);
   }
+  beneficiaries.sort(byOrder);
   return {
     policy: hydrate(db, PolicyEntity, first, 'p')!,
     insurer: hydrate(db, OrganizationEntity, first, 'pn')!,
@@ -100,6 +100,19 @@ export async function readPointPolicy(db: DataSource, reader: PointReader, insur
     beneficiaries,
     grant: reader.kind === 'insurer' ? OWN_GRANT : grantOf(first.grant_ids, first.grant_scopes),
   };
+}
+
+/**
+ * Beneficiaries in their order, then by id, as the lists sort them (ord
+ * NULL first, as both databases sort NULL in ascending order; ids are
+ * lower-case UUIDs, which compare alike in JavaScript and in the columns'
+ * collation). Sorted here, not in SQL: an ORDER BY over the joined rows made
+ * MariaDB build a temporary table of ~90 columns, TEXT ones among them, for
+ * every read (0.9 ms of its CPU per point read, measured).
+ */
+function byOrder(a: PolicyBeneficiaryEntity, b: PolicyBeneficiaryEntity): number {
+  if (a.ord !== b.ord) return a.ord === null ? -1 : b.ord === null ? 1 : a.ord - b.ord;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The union of the agreements GROUP_CONCAT listed (ids and scopes are comma-free tokens; scopes are comma-joined either way). */
