@@ -61,37 +61,43 @@ interface Plan {
 /** Plans of each data source by entity and alias, built on first use: no metadata lookup or key joining per row. */
 const plans = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, Plan>>>();
 
-function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): Plan {
+function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties?: readonly string[]): Plan {
   let byEntity = plans.get(db);
   if (!byEntity) plans.set(db, (byEntity = new Map()));
   let byAlias = byEntity.get(entity);
   if (!byAlias) byEntity.set(entity, (byAlias = new Map()));
-  let plan = byAlias.get(alias);
+  const name = properties ? `${alias}:${properties.join(',')}` : alias;
+  let plan = byAlias.get(name);
   if (!plan) {
     const metadata = db.getMetadata(entity);
-    const fields = metadata.columns.filter((c) => !c.isVirtual).map((column) => ({ key: `${alias}__${column.databaseName}`, property: column.propertyName, column }));
+    const wanted = (c: ColumnMetadata) => !c.isVirtual && (!properties || properties.includes(c.propertyName) || c.isPrimary);
+    const fields = metadata.columns.filter(wanted).map((column) => ({ key: `${alias}__${column.databaseName}`, property: column.propertyName, column }));
     plan = { metadata, primaryKey: `${alias}__${metadata.primaryColumns[0]!.databaseName}`, fields };
-    byAlias.set(alias, plan);
+    byAlias.set(name, plan);
   }
   return plan;
 }
 
 /**
- * The SELECT list of `entity`'s columns on table alias `alias`, each as
- * `alias__column` (the names {@link hydrate} reads back).
+ * The SELECT list of `entity`'s columns on table alias `alias` (only those
+ * of `properties` and the primary key, when given), each as `alias__column`
+ * (the names {@link hydrate} reads back with the same `properties`).
  */
-export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
-  return planOf(db, entity, alias)
+export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties?: readonly string[]): string {
+  return planOf(db, entity, alias, properties)
     .fields.map((f) => `${alias}.${f.column.databaseName} AS ${f.key}`)
     .join(', ');
 }
 
 /**
  * The entity `alias` of `row` (selected by {@link selectColumns}), with every
- * value as TypeORM hydrates it; null when the row has none (a LEFT JOIN miss).
+ * value as TypeORM hydrates it (only `properties` and the primary key, when
+ * given); null when the row has none (a LEFT JOIN miss).
  */
-export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string): T | null {
-  const plan = planOf(db, entity, alias);
+export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string): T | null;
+export function hydrate<T extends ObjectLiteral, K extends keyof T & string>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string, properties: readonly K[]): Pick<T, K> | null;
+export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string, properties?: readonly string[]): T | null {
+  const plan = planOf(db, entity, alias, properties);
   const id = row[plan.primaryKey];
   if (id === null || id === undefined) return null;
   const target = plan.metadata.create() as Row;

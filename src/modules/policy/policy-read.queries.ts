@@ -4,6 +4,7 @@ import { ACTIVE_AGREEMENT_SQL } from '../agreement/grant.queries';
 import { OWN_GRANT, unionGrant, type Grant } from '../agreement/agreement.status';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { PersonEntity } from './person.entity';
+import { SHOWN_PERSON_COLUMNS, type ShownPerson } from './person.mapper';
 import { PolicyBeneficiaryEntity, PolicyEntity } from './policy.entity';
 
 /** What the point read found: the policy with its people, organizations, beneficiaries, and the caller's grant on its insurer. */
@@ -11,7 +12,8 @@ export interface PointRead {
   policy: PolicyEntity;
   insurer: OrganizationEntity;
   channel: OrganizationEntity | null;
-  people: PersonEntity[];
+  /** The people shown (person.mapper's columns only). */
+  people: ShownPerson[];
   beneficiaries: PolicyBeneficiaryEntity[];
   grant: Grant;
 }
@@ -31,7 +33,9 @@ const sqlOf = new WeakMap<DataSource, Record<PointReader['kind'], string>>();
  * its code, the policy by its number, scoped in SQL to the reader (an
  * insurer's own id, a partner's own channel), its two people, its channel,
  * its beneficiaries with their people (one row per beneficiary), and for a
- * partner the ids and scopes of its ACTIVE agreements on that insurer.
+ * partner the ids and scopes of its ACTIVE agreements on that insurer. Of
+ * the people only what person.mapper shows: every column is sent, parsed
+ * and matched against mysql2's parser cache on each execution.
  */
 function pointReadSql(db: DataSource): Record<PointReader['kind'], string> {
   let sql = sqlOf.get(db);
@@ -49,11 +53,11 @@ function pointReadSql(db: DataSource): Record<PointReader['kind'], string> {
   const select = [
     selectColumns(db, OrganizationEntity, 'pn'),
     selectColumns(db, PolicyEntity, 'p'),
-    selectColumns(db, PersonEntity, 'ph'),
-    selectColumns(db, PersonEntity, 'pi'),
+    selectColumns(db, PersonEntity, 'ph', SHOWN_PERSON_COLUMNS),
+    selectColumns(db, PersonEntity, 'pi', SHOWN_PERSON_COLUMNS),
     selectColumns(db, OrganizationEntity, 'pc'),
     selectColumns(db, PolicyBeneficiaryEntity, 'b'),
-    selectColumns(db, PersonEntity, 'bp'),
+    selectColumns(db, PersonEntity, 'bp', SHOWN_PERSON_COLUMNS),
   ].join(', ');
   sql = {
     insurer: `SELECT ${select} ${body('pn.id = ?')}`,
@@ -78,9 +82,9 @@ export async function readPointPolicy(db: DataSource, reader: PointReader, insur
       : await preparedRows(db, sql.partner, [reader.partnerId, now, now, reader.partnerId, now, now, policyNo, insurerCode, reader.partnerId]);
   const first = rows[0];
   if (!first) return null;
-  const people: PersonEntity[] = [];
+  const people: ShownPerson[] = [];
   for (const alias of ['ph', 'pi']) {
-    const person = hydrate(db, PersonEntity, first, alias);
+    const person = hydrate(db, PersonEntity, first, alias, SHOWN_PERSON_COLUMNS);
     if (person) people.push(person);
   }
   const beneficiaries: PolicyBeneficiaryEntity[] = [];
@@ -88,7 +92,7 @@ export async function readPointPolicy(db: DataSource, reader: PointReader, insur
     const beneficiary = hydrate(db, PolicyBeneficiaryEntity, row, 'b');
     if (!beneficiary) continue;
     beneficiaries.push(beneficiary);
-    const person = hydrate(db, PersonEntity, row, 'bp');
+    const person = hydrate(db, PersonEntity, row, 'bp', SHOWN_PERSON_COLUMNS);
     if (person) people.push(person);
   }
   beneficiaries.sort(byOrder);
