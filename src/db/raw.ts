@@ -58,22 +58,27 @@ interface Plan {
   fields: ReadonlyArray<{ key: string; property: string; column: ColumnMetadata }>;
 }
 
-/** Plans of each data source by entity and alias, built on first use: no metadata lookup or key joining per row. */
-const plans = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, Plan>>>();
+/**
+ * Plans of each data source by entity, alias and property list (the callers
+ * pass constant lists, so the list itself is the key), built on first use:
+ * no metadata lookup or key joining per row.
+ */
+const plans = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, Map<readonly string[] | null, Plan>>>>();
 
-function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties?: readonly string[]): Plan {
+function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties: readonly string[] | null = null): Plan {
   let byEntity = plans.get(db);
   if (!byEntity) plans.set(db, (byEntity = new Map()));
   let byAlias = byEntity.get(entity);
   if (!byAlias) byEntity.set(entity, (byAlias = new Map()));
-  const name = properties ? `${alias}:${properties.join(',')}` : alias;
-  let plan = byAlias.get(name);
+  let byProperties = byAlias.get(alias);
+  if (!byProperties) byAlias.set(alias, (byProperties = new Map()));
+  let plan = byProperties.get(properties);
   if (!plan) {
     const metadata = db.getMetadata(entity);
     const wanted = (c: ColumnMetadata) => !c.isVirtual && (!properties || properties.includes(c.propertyName) || c.isPrimary);
     const fields = metadata.columns.filter(wanted).map((column) => ({ key: `${alias}__${column.databaseName}`, property: column.propertyName, column }));
     plan = { metadata, primaryKey: `${alias}__${metadata.primaryColumns[0]!.databaseName}`, fields };
-    byAlias.set(name, plan);
+    byProperties.set(properties, plan);
   }
   return plan;
 }
@@ -83,7 +88,7 @@ function planOf(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: stri
  * of `properties` and the primary key, when given), each as `alias__column`
  * (the names {@link hydrate} reads back with the same `properties`).
  */
-export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties?: readonly string[]): string {
+export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, properties: readonly string[] | null = null): string {
   return planOf(db, entity, alias, properties)
     .fields.map((f) => `${alias}.${f.column.databaseName} AS ${f.key}`)
     .join(', ');
@@ -96,7 +101,7 @@ export function selectColumns(db: DataSource, entity: EntityTarget<ObjectLiteral
  */
 export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string): T | null;
 export function hydrate<T extends ObjectLiteral, K extends keyof T & string>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string, properties: readonly K[]): Pick<T, K> | null;
-export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string, properties?: readonly string[]): T | null {
+export function hydrate<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, row: Row, alias: string, properties: readonly string[] | null = null): T | null {
   const plan = planOf(db, entity, alias, properties);
   const id = row[plan.primaryKey];
   if (id === null || id === undefined) return null;
