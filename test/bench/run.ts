@@ -82,6 +82,22 @@ async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: num
   return { result, cpuMs: (used.user + used.system) / 1000 };
 }
 
+/**
+ * Waits (up to 5 s) until this process is quiet: requests still queued when
+ * a load round ends keep running after their client has gone (the server's
+ * in-flight count drops when the socket closes), and would otherwise run
+ * into the next round (the yardstick's, which they would slow) or into the
+ * shutdown, which closes the pool under them.
+ */
+async function settled(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const start = performance.eventLoopUtilization();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (performance.eventLoopUtilization(start).utilization < 0.1) return;
+  }
+}
+
 /** `work` under the V8 CPU profiler, written to CPU_PROF_DIR/<name>.cpuprofile (only `work` when no directory is set). */
 async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
   if (!CPU_PROF_DIR) return work();
@@ -145,6 +161,7 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
         const { result: yardResult, cpuMs: yardCpuMs } = await cpuOf(() => load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies }));
         const kexin = () => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] });
         const { result, cpuMs } = await cpuOf(() => (r === 0 ? profiled(name, kexin) : kexin()));
+        await settled();
         round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardCpuMsPerRequest: yardCpuMs / Math.max(1, yardResult.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
       }
       rounds.push(round);
