@@ -133,6 +133,14 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
     expect(sql.length).toBeLessThanOrEqual(2);
   });
 
+  it('a partner with two ACTIVE agreements on the insurer: one policy, its beneficiaries once, the union of the scopes, still 2 reads', async () => {
+    await createAgreement(app, { insurerCode: insurer.code, partnerCode: broker.code, scopes: ['READ_POLICIES'], proposerKey: insurer.keys.ADMIN, signerKey: broker.keys.ADMIN });
+    const { data, sql } = await statementsOf(broker.keys.ADMIN, POINT, { insurerCode: insurer.code, policyNo: 'SQL-3' });
+    expect(data.policy.beneficiaries.map((b: { order: number }) => b.order)).toEqual([1, 2]);
+    expect(data.policy.policyholder.idNumber).not.toMatch(/\*/); // VIEW_FULL_PII of the first agreement still holds
+    expect(reads(sql)).toHaveLength(2);
+  });
+
   // Issue 10 (a) and (c): a page costs at most 5 statements, the same for 10 and 50 rows, and COUNT only when totalCount is selected.
   it.each([
     ['the insurer', () => insurer.keys.ADMIN],
