@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Actor } from './auth/actor';
@@ -57,6 +57,9 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     // main.ts owns SIGTERM/SIGINT: stop() drains HTTP (src/http-drain.ts), then main stops the scheduler and closes the database.
     stopOnTerminationSignals: false,
     plugins: [
+      // Kexin sets no cache hints and answers with no-store semantics: the default cache-control plugin
+      // only cost a hook per resolved field (issue 10, read bench profile).
+      ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
       piiReadLogPlugin({ db, transferLog: services.transferLog, log }),

@@ -32,13 +32,31 @@ export interface ContextDeps {
  * (the demo seed, the CLIs, the tests) names its actor itself.
  */
 export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID()): RequestContext {
-  return {
-    requestId,
-    actor,
-    // The grants loader evaluates agreements at the request's instant, like every service.
-    loaders: createLoaders(deps.db, now),
-    log: deps.log.child({ requestId, principalId: actor?.principalId }),
-    now,
-    disclosures: new PiiDisclosures(),
-  };
+  return new Context(requestId, actor, now, deps);
+}
+
+/**
+ * A class so that `log` is a getter on the prototype: it is made when first
+ * written to (most requests log nothing, and a pino child serialises its
+ * bindings up front), and Apollo's per-request copy of the context
+ * (Object.assign onto the same prototype) keeps it lazy instead of calling it.
+ */
+class Context implements RequestContext {
+  // The grants loader evaluates agreements at the request's instant, like every service.
+  readonly loaders: Loaders;
+  readonly disclosures = new PiiDisclosures();
+  private child: Logger | null = null;
+
+  constructor(
+    readonly requestId: string,
+    readonly actor: Actor | null,
+    readonly now: Date,
+    private readonly deps: ContextDeps,
+  ) {
+    this.loaders = createLoaders(deps.db, now);
+  }
+
+  get log(): Logger {
+    return (this.child ??= this.deps.log.child({ requestId: this.requestId, principalId: this.actor?.principalId }));
+  }
 }

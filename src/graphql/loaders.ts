@@ -4,6 +4,7 @@ import { OrganizationEntity } from '../modules/organization/organization.entity'
 import type { Grant } from '../modules/agreement/agreement.status';
 import { loadGrants } from '../modules/agreement/grant.queries';
 import { PersonEntity } from '../modules/policy/person.entity';
+import type { ShownPerson } from '../modules/policy/person.mapper';
 import { PolicyBeneficiaryEntity } from '../modules/policy/policy.entity';
 
 /** Batches `ids` into one `WHERE id IN (…)` and returns rows in the order asked (null when absent). */
@@ -17,7 +18,8 @@ export function byIdLoader<T extends { id: string }>(load: (ids: string[]) => Pr
 
 /** Per-request loaders: made fresh for every request so nothing is cached across callers. */
 export function createLoaders(db: DataSource, now: Date = new Date()) {
-  const personById = byIdLoader((ids) => db.getRepository(PersonEntity).findBy({ id: In(ids) }));
+  // Holds what person.mapper shows: a read that primes it may select only those columns (the point read does).
+  const personById = byIdLoader<ShownPerson>((ids) => db.getRepository(PersonEntity).findBy({ id: In(ids) }));
   return {
     organizationById: byIdLoader((ids) => db.getRepository(OrganizationEntity).findBy({ id: In(ids) })),
     /** Organizations by their (upper-case) code, e.g. an `insurerCode` argument; null when unknown. */

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { getVariableValues, separateOperations, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { getVariableValues, Kind, separateOperations, visit, type ArgumentNode, type ASTNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { RequestContext } from './context';
 import { AppError, BadRequestInputError, isErrorCode, QueryTooComplexError } from './errors';
@@ -77,9 +77,10 @@ function depthOf(selectionSet: { selections: readonly unknown[] } | undefined, f
  * {@link MAX_FIRST}; both answer HTTP 400. Variables that do not coerce are
  * left to execution, which refuses them all at once (BAD_USER_INPUT, 400)
  * before any resolver; the cost cannot be estimated without them anyway.
+ * True when the operation was measured and is within the limits.
  */
-export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): void {
-  if ('errors' in getVariableValues(schema, operation.variableDefinitions ?? [], variables)) return;
+export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): boolean {
+  if ('errors' in getVariableValues(schema, operation.variableDefinitions ?? [], variables)) return false;
   const fragments = new Map<string, { selectionSet: { selections: readonly unknown[] } }>();
   for (const def of document.definitions) if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def);
   const depth = depthOf(operation.selectionSet, fragments, new Set());
@@ -88,7 +89,36 @@ export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNod
   const query = name ? separateOperations(document)[name] ?? document : document;
   const cost = getComplexity({ schema, query, variables, operationName: name, estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })] });
   if (cost > MAX_COST) throw new QueryTooComplexError(`Query cost ${cost} is above the limit of ${MAX_COST}`, MAX_COST);
+  return true;
 }
+
+/**
+ * The variables the cost of a document's operations can depend on: those
+ * inside a `first` argument (pagedEstimator) or a directive (@skip/@include
+ * drop fields from the count), in the operations and their fragments. The
+ * others (an insurer code, a policy number, a filter) never change it.
+ */
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Variable(node, _key, _parent, _path, ancestors) {
+      const inCost = ancestors.some((a) => !Array.isArray(a) && ((a as ASTNode).kind === Kind.DIRECTIVE || ((a as ASTNode).kind === Kind.ARGUMENT && (a as ArgumentNode).name.value === 'first')));
+      if (inCost) names.add(node.name.value);
+    },
+  });
+  return [...names];
+}
+
+/**
+ * Operations of a document already found within the limits, by operation
+ * and the values of the document's {@link costVariables} (Apollo hands the
+ * same DocumentNode for the same query text, from its document cache).
+ * Issue 10: the depth walk, the variable coercion and
+ * graphql-query-complexity's pass ran on every request, for a verdict that
+ * only those values can change. Refusals are never remembered, so they are
+ * always decided (and answered) in full.
+ */
+const admittedOperations = new WeakMap<DocumentNode, { variables: string[]; admitted: Set<string> }>();
 
 /** Refuses over-deep or over-costly operations before they execute. */
 export function complexityPlugin(schema: () => GraphQLSchema): ApolloServerPlugin<RequestContext> {
@@ -96,9 +126,20 @@ export function complexityPlugin(schema: () => GraphQLSchema): ApolloServerPlugi
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, operation }) {
-          if (operation) assertNotTooComplex(schema(), document, operation, request.variables ?? {});
+          if (!operation) return;
+          const variables = request.variables ?? {};
+          let entry = admittedOperations.get(document);
+          if (!entry) admittedOperations.set(document, (entry = { variables: costVariables(document), admitted: new Set() }));
+          const values = entry.variables.map((name) => (variables[name] === undefined ? 'u' : JSON.stringify(variables[name])));
+          const key = JSON.stringify([operation.name?.value ?? null, ...values]);
+          if (entry.admitted.has(key)) return;
+          const measured = assertNotTooComplex(schema(), document, operation, variables);
+          if (measured && entry.admitted.size < MAX_ADMITTED_COSTS) entry.admitted.add(key);
         },
       };
     },
   };
 }
+
+/** Distinct cost-variable values remembered per operation (a page size has at most MAX_FIRST + 1). */
+const MAX_ADMITTED_COSTS = 1_000;

@@ -37,7 +37,8 @@ export function benchRecord(prefix: string, i: number, personBase = 0, salesPers
   const incomplete = i % 20 === 7;
   const suspect = i % 100 === 13;
   const n = personBase + 3 * i;
-  const month = String((i % 12) + 1).padStart(2, '0');
+  // January to November 2026: every date is before the day the bench was written (2026-12-02), so none is refused as future.
+  const month = String((i % 11) + 1).padStart(2, '0');
   return {
     policyNo: `${prefix}-${i}`,
     productCode: ['LIFE-20Y', 'WL-30', 'ANNUITY-10', 'HEALTH-LT'][i % 4],

@@ -23,12 +23,15 @@
  * BENCH_ONLY=read,ingest,scale,verify (default all), BENCH_ROUNDS (5),
  * BENCH_SECONDS per load round (4), BENCH_CONNECTIONS (50), BENCH_SCALE
  * (1000000), BENCH_SCALE_DB (kexin_bench_scale: the scale book's own
- * database on the TEST_MYSQL_URL server, kept and reused), BENCH_LOG_ENTRIES (1000000), BENCH_INGEST_BATCHES per client and
- * round (3).
+ * database on the TEST_MYSQL_URL server, kept and reused), BENCH_LOG_ENTRIES
+ * (1000000), BENCH_INGEST_BATCHES per client and round (3),
+ * BENCH_CPU_PROF=<dir> (a CPU profile of this process, the server under
+ * test, during each read case's first Kexin round, as <dir>/<case>.cpuprofile).
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
@@ -55,6 +58,7 @@ const SCALE_DB = env.BENCH_SCALE_DB ?? 'kexin_bench_scale';
 const LOG_ENTRIES = Number(env.BENCH_LOG_ENTRIES ?? 1_000_000);
 const INGEST_BATCHES = Number(env.BENCH_INGEST_BATCHES ?? 3);
 const READ_POLICIES = 2_000;
+const CPU_PROF_DIR = env.BENCH_CPU_PROF ?? null;
 
 const POLICY_FIELDS = `policyNo productCode completeness { status missing } channel { code name }
   policyholder { id name idNumber phone address } insured { id name idNumber phone address }
@@ -78,6 +82,39 @@ async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: num
   const result = await work();
   const used = process.cpuUsage(before);
   return { result, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/**
+ * Waits (up to 5 s) until this process is quiet: requests still queued when
+ * a load round ends keep running after their client has gone (the server's
+ * in-flight count drops when the socket closes), and would otherwise run
+ * into the next round (the yardstick's, which they would slow) or into the
+ * shutdown, which closes the pool under them.
+ */
+async function settled(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const start = performance.eventLoopUtilization();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (performance.eventLoopUtilization(start).utilization < 0.1) return;
+  }
+}
+
+/** `work` under the V8 CPU profiler, written to CPU_PROF_DIR/<name>.cpuprofile (only `work` when no directory is set). */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!CPU_PROF_DIR) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(CPU_PROF_DIR, { recursive: true });
+    fs.writeFileSync(path.join(CPU_PROF_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** SQL statements one HTTP request sends (counted through the data source's logger). */
@@ -118,22 +155,24 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
       list: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 50 }),
       list10: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 10 }),
     };
-    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
+    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardCpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
     for (let r = 0; r < ROUNDS; r += 1) {
       const round: (typeof rounds)[number] = {};
       for (const [name, c] of Object.entries(cases)) {
         const yardBodies = name === 'list' ? listBody : pointBodies.slice(0, 50);
-        const yardResult = await load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies });
-        const { result, cpuMs } = await cpuOf(() => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] }));
-        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
+        const { result: yardResult, cpuMs: yardCpuMs } = await cpuOf(() => load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies }));
+        const kexin = () => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] });
+        const { result, cpuMs } = await cpuOf(() => (r === 0 ? profiled(name, kexin) : kexin()));
+        await settled();
+        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardCpuMsPerRequest: yardCpuMs / Math.max(1, yardResult.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
       }
       rounds.push(round);
-      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s`).join(', ')}\n`);
+      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s (${v.cpuMsPerRequest.toFixed(2)}/${v.yardCpuMsPerRequest.toFixed(2)} ms CPU)`).join(', ')}\n`);
     }
     const summary: Record<string, unknown> = {};
     for (const name of Object.keys(cases)) {
       const of = (pick: (v: (typeof rounds)[number][string]) => number) => median(rounds.map((round) => pick(round[name]!)));
-      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
+      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), yardstickCpuMsPerRequest: of((v) => v.yardCpuMsPerRequest), cpuRatio: of((v) => v.yardCpuMsPerRequest / v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
       summary[name] = entry;
       if (name === 'list') {
         verdicts.push({ measure: 'list page ratio', value: entry.ratio, target: 0.06, kind: 'min' });
@@ -214,7 +253,9 @@ async function main(): Promise<void> {
   if (TEST_DB !== 'mysql') process.stdout.write('NOTE: KEXIN_TEST_DB=mysql with TEST_MYSQL_URL is not set: running on SQLite; the targets are MariaDB\'s.\n');
   const report: Record<string, unknown> = { startedAt: new Date().toISOString(), database: TEST_DB, host: { cpus: os.cpus().length, node: process.version }, settings: { ROUNDS, SECONDS, CONNECTIONS, SCALE, LOG_ENTRIES, INGEST_BATCHES } };
   const verdicts: Verdict[] = [];
-  const app = await startTestApp({ LOG_LEVEL: 'silent' });
+  // What `npm start` runs in the image (docker/Dockerfile): NODE_ENV=production (no introspection, no
+  // landing page, suggestions stripped) and the default log level, not the tests' silent one.
+  const app = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
   try {
     if (ONLY.has('read')) {
       process.stdout.write(`== reads: point read and list page, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each side\n`);

@@ -2,11 +2,13 @@
  * The yardstick of the read measures: bare Apollo Server 5 on node:http (the
  * same set-up as src/server.ts: executeHTTPGraphQLRequest, JSON bodies), with
  * a schema of the same shape as Kexin's Policy and every resolver answering
- * a static object. What Kexin adds on top (auth, grants, SQL, masking, shield,
+ * a static object, configured as Kexin runs in production (no introspection,
+ * no landing page, no stack traces). What Kexin adds on top (auth, grants, SQL, masking, shield,
  * the transfer log) is what the ratio measures.
  */
 import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 
 const TYPE_DEFS = `#graphql
   type Organization { code: String! name: String! }
@@ -52,7 +54,9 @@ export async function startYardstick(): Promise<{ url: string; stop: () => Promi
       },
     },
     includeStacktraceInErrorResponses: false,
+    introspection: false,
     csrfPrevention: true,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   const server = http.createServer((req, res) => {

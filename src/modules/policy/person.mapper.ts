@@ -6,6 +6,10 @@ import { Beneficiary, Person, type PiiView } from './person.type';
 import type { PolicyBeneficiaryEntity } from './policy.entity';
 import type { PiiDisclosures } from './pii-disclosures';
 
+/** What of a person row the mapper reads (and so what a read that feeds it needs to select). */
+export const SHOWN_PERSON_COLUMNS = ['id', 'name', 'gender', 'birthDate', 'idType', 'address', 'idNumberEnc', 'phoneEnc', 'keyId'] as const;
+export type ShownPerson = Pick<PersonEntity, (typeof SHOWN_PERSON_COLUMNS)[number]>;
+
 /**
  * The only path of a person to the wire, and the only code that opens the
  * encrypted ID numbers and phones (contract README "Who may do what"): the
@@ -15,7 +19,7 @@ import type { PiiDisclosures } from './pii-disclosures';
  * The values are opened only when the field is actually asked for, so the
  * log names exactly the paths shown.
  */
-export function toPerson(entity: PersonEntity, view: PiiView, path: string): Person {
+export function toPerson(entity: ShownPerson, view: PiiView, path: string): Person {
   return Object.assign(new Person(), {
     id: entity.id,
     name: entity.name,
@@ -27,7 +31,7 @@ export function toPerson(entity: PersonEntity, view: PiiView, path: string): Per
   });
 }
 
-export function toBeneficiary(row: PolicyBeneficiaryEntity, person: PersonEntity, view: PiiView, index: number): Beneficiary {
+export function toBeneficiary(row: PolicyBeneficiaryEntity, person: ShownPerson, view: PiiView, index: number): Beneficiary {
   const share = row.sharePercent === null ? null : Number(row.sharePercent);
   return Object.assign(new Beneficiary(), {
     person: toPerson(person, view, `beneficiaries[${index}]`),

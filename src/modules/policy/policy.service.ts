@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { logActor, requireActor, type Actor } from '../../auth/actor';
+import { isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
 import { underwritingArt6_3 } from '../../domain/underwriting';
@@ -8,6 +8,7 @@ import { isSqlite } from '../../db/dialect';
 import { isId } from '../../db/ids';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
 import { isPartner } from '../agreement/agreement.access';
+import { grantKey } from '../agreement/grant.queries';
 import type { GrantService } from '../agreement/grant.service';
 import { DIRECT_CHANNEL_CODE, normalizeCode } from '../../domain/organization-codes';
 import { sha256Hex } from '../../domain/sha256';
@@ -21,6 +22,7 @@ import { PersonEntity } from './person.entity';
 import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
+import { readPointPolicy, type PointReader } from './policy-read.queries';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -66,7 +68,6 @@ type JoinedPolicy = PolicyEntity & {
   joinedInsured?: PersonEntity | null;
   joinedChannel?: OrganizationEntity | null;
   joinedInsurer?: OrganizationEntity | null;
-  joinedBeneficiaries?: Array<PolicyBeneficiaryEntity & { joinedPerson?: PersonEntity | null }>;
 };
 
 /** Tag of the policies list's cursors (see encodeCursor). */
@@ -92,27 +93,27 @@ export class PolicyService {
 
   // --------------------------------------------------------------- reading ---
 
-  /** `policy(insurerCode, policyNo)`: the policy when the caller may see it, else null. */
+  /**
+   * `policy(insurerCode, policyNo)`: the policy when the caller may see it,
+   * else null. Issue 10 (a) and (b), measured by the read bench: the insurer,
+   * the caller's grant on it and the policy with everything the field
+   * resolvers show come in ONE prepared statement (policy-read.queries.ts),
+   * so a point read is that and the authentication; what it found is handed
+   * to the request's loaders.
+   */
   async findOne(ctx: RequestContext, insurerCode: string, policyNo: string): Promise<VisiblePolicy | null> {
-    const scope = await this.readScope(ctx, insurerCode);
-    if (!scope) return null;
-    // Issue 10 (a), measured by the read bench: 7-8 statements per point read
-    // became 3 (authentication, insurer + grant, this one). The policy comes
-    // with its two people, its channel and its beneficiaries with their
-    // people in one joined query (one row per beneficiary: a point read only).
-    const qb = this.withPeople(this.scoped(this.db.manager, scope))
-      .leftJoinAndMapMany('p.joinedBeneficiaries', PolicyBeneficiaryEntity, 'b', 'b.policy_id = p.id')
-      .leftJoinAndMapOne('b.joinedPerson', PersonEntity, 'bp', 'bp.id = b.person_id')
-      .andWhere('p.policy_no = :policyNo', { policyNo: normalizePolicyNo(policyNo) })
-      .orderBy('b.ord', 'ASC')
-      .addOrderBy('b.id', 'ASC');
-    const entity = (await qb.getOne()) as JoinedPolicy | null;
-    if (!entity) return null;
-    this.prime(ctx, [entity]);
-    const beneficiaries = entity.joinedBeneficiaries ?? [];
-    for (const row of beneficiaries) if (row.joinedPerson) ctx.loaders.personById.prime(row.joinedPerson.id, stripJoined(row.joinedPerson));
-    ctx.loaders.beneficiariesByPolicyId.prime(entity.id, beneficiaries.map(stripJoined));
-    return { entity: stripJoined(entity), view: (await this.viewsFor(ctx, [entity.insurerId])).get(entity.insurerId)!(entity.policyNo) };
+    const actor = requireActor(ctx);
+    const reader = pointReaderOf(actor);
+    if (!reader) return null;
+    const found = await readPointPolicy(this.db, reader, normalizeCode(insurerCode), normalizePolicyNo(policyNo), ctx.now);
+    if (!found || !policyReadScope(actor, found.insurer, found.grant.scopes.has(READ_POLICIES) ? [found.insurer.id] : [])) return null;
+    const { loaders } = ctx;
+    for (const org of [found.insurer, found.channel]) if (org) loaders.organizationById.prime(org.id, org);
+    loaders.organizationByCode.prime(found.insurer.code, found.insurer);
+    loaders.grants.prime(grantKey(actor.organizationId, found.insurer.id), found.grant);
+    for (const person of found.people) loaders.personById.prime(person.id, person);
+    loaders.beneficiariesByPolicyId.prime(found.policy.id, found.beneficiaries);
+    return { entity: found.policy, view: piiViewOf(actor, found.insurer.id, found.grant)(found.policy.policyNo) };
   }
 
   /**
@@ -364,6 +365,12 @@ export class PolicyService {
 function onlyMissingField(filter: PolicyFilterData): boolean {
   const unset = (value: unknown) => value === undefined || value === null;
   return !unset(filter.missingField) && unset(filter.completeness) && unset(filter.status) && unset(filter.channelCode);
+}
+
+/** Who `actor` reads a single policy as (policy.access.ts: insurers their own book, partners what they sold), or null for a caller who reads none. */
+function pointReaderOf(actor: Actor): PointReader | null {
+  if (isKind(actor, 'INSURER')) return { kind: 'insurer', insurerId: actor.organizationId };
+  return isPartner(actor) ? { kind: 'partner', partnerId: actor.organizationId } : null;
 }
 
 /** `row` without the properties a read joined onto it (what reaches the mapper is the plain entity). */
