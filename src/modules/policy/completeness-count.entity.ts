@@ -1,18 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { dateColumn, idColumn, numberTransformer } from '../../db/columns';
 
-/**
- * How many policies of an insurer sold through one channel ('' = sold
- * directly: a primary key cannot hold NULL), of one product, applied for on
- * one day, have one stored completeness status. Maintained only by the
- * database triggers of migration 0010 on `policy`, in the same statement
- * (so the same transaction) as every write, so a completeness summary reads
- * a few thousand counter rows instead of GROUP BY over the whole book (issue
- * 10 (d): 5.3 s at 1,000,000 policies). Rows that drop to 0 stay (no delete
- * churn on hot keys); readers drop empty buckets.
- */
-@Entity('completeness_count')
-export class CompletenessCountEntity {
+/** The key both counter tables share (insurer × channel × product × application day) and their count. */
+abstract class CountBucket {
   @PrimaryColumn({ ...idColumn, name: 'insurer_id' })
   insurerId!: string;
 
@@ -26,12 +16,25 @@ export class CompletenessCountEntity {
   @PrimaryColumn({ ...dateColumn, name: 'application_date' })
   applicationDate!: string;
 
+  @Column({ type: 'int', name: 'policies', transformer: numberTransformer })
+  policies!: number;
+}
+
+/**
+ * How many policies of an insurer sold through one channel ('' = sold
+ * directly: a primary key cannot hold NULL), of one product, applied for on
+ * one day, have one stored completeness status. Maintained only by the
+ * database triggers of migration 0010 on `policy`, in the same statement
+ * (so the same transaction) as every write, so a completeness summary reads
+ * a few thousand counter rows instead of GROUP BY over the whole book (issue
+ * 10 (d): 5.3 s at 1,000,000 policies). Rows that drop to 0 stay (no delete
+ * churn on hot keys); readers drop empty buckets.
+ */
+@Entity('completeness_count')
+export class CompletenessCountEntity extends CountBucket {
   /** 'COMPLETE' | 'INCOMPLETE' | 'SUSPECT'. */
   @PrimaryColumn({ type: 'varchar', length: 16, name: 'completeness' })
   completeness!: string;
-
-  @Column({ type: 'int', name: 'policies', transformer: numberTransformer })
-  policies!: number;
 }
 
 /**
@@ -42,22 +45,7 @@ export class CompletenessCountEntity {
  * channel, product or date), like {@link CompletenessCountEntity}.
  */
 @Entity('missing_field_count')
-export class MissingFieldCountEntity {
-  @PrimaryColumn({ ...idColumn, name: 'insurer_id' })
-  insurerId!: string;
-
-  @PrimaryColumn({ ...idColumn, name: 'channel_key' })
-  channelKey!: string;
-
-  @PrimaryColumn({ type: 'varchar', length: 64, name: 'product_code' })
-  productCode!: string;
-
-  @PrimaryColumn({ ...dateColumn, name: 'application_date' })
-  applicationDate!: string;
-
+export class MissingFieldCountEntity extends CountBucket {
   @PrimaryColumn({ type: 'varchar', length: 64, name: 'field' })
   field!: string;
-
-  @Column({ type: 'int', name: 'policies', transformer: numberTransformer })
-  policies!: number;
 }
