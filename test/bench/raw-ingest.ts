@@ -63,15 +63,25 @@ export async function rawIngest(app: TestApp, insurerId: string, channelId: stri
     const connection = await mysql.createConnection({ uri: app.config.database.url, timezone: 'Z', charset: 'utf8mb4' });
     try {
       for (const [b, records] of batches.entries()) {
-        await connection.beginTransaction();
-        for (const [table, rows] of rowsOf(insurerId, channelId, records as never, prefix, b)) {
-          if (rows.length === 0) continue;
-          for (let i = 0; i < rows.length; i += 1000) {
-            const { sql, values } = insertSql(table, rows.slice(i, i + 1000), (n) => `\`${n}\``);
-            await connection.query(sql, values);
+        const tables = rowsOf(insurerId, channelId, records as never, prefix, b);
+        // Retried on a deadlock as Kexin's transactions are (src/db/transaction.ts): the counter triggers'
+        // upserts take next-key locks, and two raw clients of one insurer can deadlock on them.
+        for (let attempt = 1; ; attempt += 1) {
+          await connection.beginTransaction();
+          try {
+            for (const [table, rows] of tables) {
+              for (let i = 0; i < rows.length; i += 1000) {
+                const { sql, values } = insertSql(table, rows.slice(i, i + 1000), (n) => `\`${n}\``);
+                await connection.query(sql, values);
+              }
+            }
+            await connection.commit();
+            break;
+          } catch (error) {
+            await connection.rollback();
+            if ((error as { errno?: number }).errno !== 1213 || attempt >= 5) throw error;
           }
         }
-        await connection.commit();
       }
     } finally {
       await connection.end();
