@@ -29,7 +29,7 @@ const CHANNELS = 20;
 /** Batches in flight at once while loading (different channels: their preparation overlaps the other's write under the chain lock). */
 const LOAD_CLIENTS = 2;
 /** Compiled files that only read or present what the write path stored (left out of {@link writerVersion}). */
-const READ_SIDE = /(\.resolver|\.type|\.mapper|\.rules|\.inputs|\.plugin|policy\.service)\.js$/;
+const READ_SIDE = /(\.resolver|\.type|\.mapper|\.rules|\.inputs|\.plugin|policy\.service|-read\.queries|-page\.queries)\.js$/;
 /** Bump when the loader writes a different book with the same code below. */
 const LOAD_VERSION = 2;
 

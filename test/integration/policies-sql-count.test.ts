@@ -161,6 +161,23 @@ describe(`policies: constant SQL statements per page (${TEST_DB})`, () => {
     if (reads(counted.sql).length > 5) throw new Error(`${reads(counted.sql).length} reads:\n${counted.sql.join('\n')}`);
   });
 
+  // Issue 10: the people and organizations are joined only when the selection reads them (named and inline fragments followed).
+  it('a page that reads no person joins none; people selected through fragments are joined and shown', async () => {
+    const bare = await statementsOf(bank.keys.ADMIN, 'query { policies(first: 10) { edges { node { policyNo completeness { status } } } } }', {});
+    expect(bare.data.policies.edges).toHaveLength(10);
+    expect(bare.sql.filter((q) => /\bperson\b/i.test(q))).toEqual([]);
+    const viaFragments = `query { policies(first: 10) { edges { ...E } } }
+      fragment E on PolicyEdge { node { ... on Policy { ...P } } }
+      fragment P on Policy { policyNo policyholder { id name idNumber } channel { code } }`;
+    const joined = await statementsOf(bank.keys.ADMIN, viaFragments, {});
+    expect(joined.data.policies.edges).toHaveLength(10);
+    for (const { node } of joined.data.policies.edges) {
+      expect(node.policyholder.idNumber).toMatch(/\*/);
+      expect(node.channel.code).toBe(bank.code);
+    }
+    expect(joined.sql.length).toBe(bare.sql.length); // the people and the channel came with the page, no loader query
+  });
+
   it.each([
     ['the insurer (whole values)', () => insurer.keys.ADMIN],
     ['a broker with VIEW_FULL_PII (whole values, READ_PII appended)', () => broker.keys.ADMIN],

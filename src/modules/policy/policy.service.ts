@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
@@ -18,11 +18,11 @@ import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-l
 import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { PersonEntity } from './person.entity';
-import { PolicyBeneficiaryEntity, PolicyEntity, PolicyMissingFieldEntity, type PolicyStatusValue } from './policy.entity';
+import { PolicyEntity, PolicyMissingFieldEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
 import { readPointPolicy, type PointReader } from './policy-read.queries';
+import { readPolicyPage, type PageFilter, type PageJoins } from './policy-page.queries';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -37,6 +37,9 @@ export interface PolicyListArgs {
   first?: number | null;
   after?: string | null;
 }
+
+/** Everything joined onto a page: what {@link PolicyService.list} and a caller that does not know its selection use. */
+export const ALL_JOINS: PageJoins = { people: true, organizations: true };
 
 /** A policy the caller may see, with how its people's ID numbers and phones may be shown. */
 export interface VisiblePolicy {
@@ -56,19 +59,6 @@ export interface LazyPolicyPage {
   hasNextPage: boolean;
   totalCount: () => Promise<number>;
 }
-
-/**
- * A policy row with what the read joined onto it (TypeORM's
- * leftJoinAndMapOne/Many hydrate these through the entities' metadata); the
- * service primes the per-request loaders with them, so the field resolvers
- * find them without a query.
- */
-type JoinedPolicy = PolicyEntity & {
-  joinedPolicyholder?: PersonEntity | null;
-  joinedInsured?: PersonEntity | null;
-  joinedChannel?: OrganizationEntity | null;
-  joinedInsurer?: OrganizationEntity | null;
-};
 
 /** Tag of the policies list's cursors (see encodeCursor). */
 export const POLICY_CURSOR = 'pol';
@@ -124,18 +114,21 @@ export class PolicyService {
    * `missingField`-only filter from the missing-field counters).
    */
   async list(ctx: RequestContext, args: PolicyListArgs): Promise<PolicyPage> {
-    const page = await this.page(ctx, args);
+    const page = await this.page(ctx, args, ALL_JOINS);
     return { ...page, totalCount: await page.totalCount() };
   }
 
   /**
    * {@link list} with `totalCount` left for the caller to ask for (the
    * `policies` query counts only when the selection resolves it). The page
-   * comes with its people and organizations in one joined query (issue 10
-   * (a), measured by the read bench: 9 statements per page became at most 5);
-   * beneficiaries follow in one query through the per-request loader.
+   * is one prepared statement (policy-page.queries.ts; issue 10, the
+   * missing-field page at 1,000,000 policies spent ~15 ms per request in
+   * Node for ~1.4 ms of SQL), with the people and organizations joined
+   * only as `joins` says the selection needs them and handed to the
+   * per-request loaders (which load anything else a field asks for);
+   * beneficiaries follow in one query through their loader.
    */
-  async page(ctx: RequestContext, args: PolicyListArgs): Promise<LazyPolicyPage> {
+  async page(ctx: RequestContext, args: PolicyListArgs, joins: PageJoins): Promise<LazyPolicyPage> {
     requireActor(ctx);
     const first = pageSize(args.first);
     const after = decodeCursor(POLICY_CURSOR, args.after, isId);
@@ -143,25 +136,21 @@ export class PolicyService {
     const empty: LazyPolicyPage = { items: [], hasNextPage: false, totalCount: async () => 0 };
     const scope = await this.readScope(ctx, filter.insurerCode ?? null);
     if (!scope) return empty;
-    const qb = this.scoped(this.db.manager, scope);
-    const order = await this.applyFilter(ctx, qb, filter);
-    if (order === null) return empty;
+    const resolved = await this.resolveFilter(ctx, scope, filter);
+    if (resolved === null) return empty;
 
-    const counter = qb.clone();
     let counted: Promise<number> | null = null;
-    const count = onlyMissingField(filter) ? () => this.countMissing(scope, filter.missingField!.trim()) : () => counter.getCount();
+    const count = onlyMissingField(filter) ? () => this.countMissing(scope, resolved.missingField!) : () => this.countMatching(resolved);
     const totalCount = (): Promise<number> => (counted ??= count());
-    if (after !== null) qb.andWhere(`${order} < :after`, { after });
-    // Every join is to-one, so LIMIT still counts policies.
-    const rows = (await this.withPeople(qb).orderBy(order, 'DESC').limit(first + 1).getMany()) as JoinedPolicy[];
+    const rows = await readPolicyPage(this.db, resolved, joins, after, first + 1);
     const page = rows.slice(0, first);
-    this.prime(ctx, page);
-    const views = await this.viewsFor(ctx, [...new Set(page.map((r) => r.insurerId))]);
+    for (const row of page) {
+      for (const person of row.people) ctx.loaders.personById.prime(person.id, person);
+      for (const org of row.organizations) ctx.loaders.organizationById.prime(org.id, org);
+    }
+    const views = await this.viewsFor(ctx, [...new Set(page.map((r) => r.policy.insurerId))]);
     return {
-      items: page.map((row) => {
-        const entity = stripJoined(row);
-        return { entity, view: views.get(entity.insurerId)!(entity.policyNo) };
-      }),
+      items: page.map(({ policy }) => ({ entity: policy, view: views.get(policy.insurerId)!(policy.policyNo) })),
       hasNextPage: rows.length > first,
       totalCount,
     };
@@ -180,23 +169,6 @@ export class PolicyService {
       [...scope.insurerIds, field, ...(scope.channelId === null ? [] : [scope.channelId])],
     )) as Array<{ n: number | string }>;
     return Number(rows[0]?.n ?? 0);
-  }
-
-  /** Joins a policy's two people, its channel and its insurer onto `qb` (alias `p`). */
-  private withPeople(qb: SelectQueryBuilder<PolicyEntity>): SelectQueryBuilder<PolicyEntity> {
-    return qb
-      .leftJoinAndMapOne('p.joinedPolicyholder', PersonEntity, 'ph', 'ph.id = p.policyholder_id')
-      .leftJoinAndMapOne('p.joinedInsured', PersonEntity, 'pi', 'pi.id = p.insured_id')
-      .leftJoinAndMapOne('p.joinedChannel', OrganizationEntity, 'pc', 'pc.id = p.channel_id')
-      .leftJoinAndMapOne('p.joinedInsurer', OrganizationEntity, 'pn', 'pn.id = p.insurer_id');
-  }
-
-  /** Hands what was joined onto `rows` to the per-request loaders the field resolvers read. */
-  private prime(ctx: RequestContext, rows: JoinedPolicy[]): void {
-    for (const row of rows) {
-      for (const person of [row.joinedPolicyholder, row.joinedInsured]) if (person) ctx.loaders.personById.prime(person.id, person);
-      for (const org of [row.joinedChannel, row.joinedInsurer]) if (org) ctx.loaders.organizationById.prime(org.id, org);
-    }
   }
 
   /** The caller's read scope ({@link policyReadScope}), narrowed to `insurerCode` when given (null when that insurer is not readable). */
@@ -224,40 +196,46 @@ export class PolicyService {
     return (await this.grants.insurersGranting(ctx, actor.organizationId, READ_POLICIES)).map((g) => g.insurerId);
   }
 
-  private scoped(em: EntityManager, scope: PolicyReadScope): SelectQueryBuilder<PolicyEntity> {
-    const qb = em.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: scope.insurerIds });
-    if (scope.channelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: scope.channelId });
-    return qb;
+  /**
+   * The filter with its codes resolved for {@link readPolicyPage}; null when
+   * it can match nothing (an unknown channel code). BAD_USER_INPUT for a
+   * missing field that is no field path.
+   */
+  private async resolveFilter(ctx: RequestContext, scope: PolicyReadScope, filter: PolicyFilterData): Promise<PageFilter | null> {
+    let channel: PageFilter['channel'] = null;
+    if (filter.channelCode !== undefined && filter.channelCode !== null) {
+      const code = normalizeCode(filter.channelCode);
+      if (code === DIRECT_CHANNEL) channel = 'DIRECT';
+      else {
+        const found = await ctx.loaders.organizationByCode.load(code);
+        if (!found) return null;
+        channel = { id: found.id };
+      }
+    }
+    let missingField: string | null = null;
+    if (filter.missingField !== undefined && filter.missingField !== null) {
+      missingField = filter.missingField.trim();
+      if (missingField === '' || missingField.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
+    }
+    return { insurerIds: scope.insurerIds, ownChannelId: scope.channelId, channel, completeness: filter.completeness ?? null, status: filter.status ?? null, missingField };
   }
 
   /**
-   * Adds the filter's conditions; null when the filter can match nothing (an
-   * unknown channel code), else the id column the page is ordered and
-   * keyset-paginated on. A `missingField` page is driven from
-   * `policy_missing_field` (the index range insurer × field, read backwards
-   * from the newest policy id: no filesort), each row joined to its policy
-   * by primary key, the other filters and the channel scope checked on the
-   * policy (bench at 100,000 policies: the EXISTS per policy, newest first
-   * over the whole book, took 35 ms against 1 ms for the index seek).
+   * How many policies `filter` matches: a COUNT over the same conditions as
+   * the page (a `missingField` filter through policy_missing_field), built
+   * only when `totalCount` is asked for.
    */
-  private async applyFilter(ctx: RequestContext, qb: SelectQueryBuilder<PolicyEntity>, filter: PolicyFilterData): Promise<string | null> {
-    if (filter.channelCode !== undefined && filter.channelCode !== null) {
-      const code = normalizeCode(filter.channelCode);
-      if (code === DIRECT_CHANNEL) {
-        qb.andWhere('p.channel_id IS NULL');
-      } else {
-        const channel = await ctx.loaders.organizationByCode.load(code);
-        if (!channel) return null;
-        qb.andWhere('p.channel_id = :channelId', { channelId: channel.id });
-      }
+  private countMatching(filter: PageFilter): Promise<number> {
+    const qb = this.db.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: filter.insurerIds });
+    if (filter.ownChannelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: filter.ownChannelId });
+    if (filter.channel === 'DIRECT') qb.andWhere('p.channel_id IS NULL');
+    else if (filter.channel !== null) qb.andWhere('p.channel_id = :channelId', { channelId: filter.channel.id });
+    if (filter.completeness !== null) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
+    if (filter.status !== null) qb.andWhere('p.status = :status', { status: filter.status });
+    if (filter.missingField !== null) {
+      qb.innerJoin(PolicyMissingFieldEntity, 'm', 'm.insurer_id IN (:...insurerIds) AND m.field = :missingField AND m.policy_id = p.id AND m.insurer_id = p.insurer_id', { missingField: filter.missingField });
     }
-    if (filter.completeness !== undefined && filter.completeness !== null) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
-    if (filter.status !== undefined && filter.status !== null) qb.andWhere('p.status = :status', { status: filter.status });
-    if (filter.missingField === undefined || filter.missingField === null) return 'p.id';
-    const field = filter.missingField.trim();
-    if (field === '' || field.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
-    qb.innerJoin(PolicyMissingFieldEntity, 'm', 'm.insurer_id IN (:...insurerIds) AND m.field = :missingField AND m.policy_id = p.id AND m.insurer_id = p.insurer_id', { missingField: field });
-    return 'm.policy_id';
+    return qb.getCount();
   }
 
   /**
@@ -371,12 +349,6 @@ function onlyMissingField(filter: PolicyFilterData): boolean {
 function pointReaderOf(actor: Actor): PointReader | null {
   if (isKind(actor, 'INSURER')) return { kind: 'insurer', insurerId: actor.organizationId };
   return isPartner(actor) ? { kind: 'partner', partnerId: actor.organizationId } : null;
-}
-
-/** `row` without the properties a read joined onto it (what reaches the mapper is the plain entity). */
-function stripJoined<T extends object>(row: T): T {
-  for (const key of Object.keys(row)) if (key.startsWith('joined')) delete (row as Record<string, unknown>)[key];
-  return row;
 }
 
 function normalizeReason(reason: string | null | undefined): string | null {
