@@ -66,12 +66,21 @@ function present<T>(values: Array<T | null>): T[] {
 }
 
 /**
- * The statement's text and parameters. The text varies only with which
- * filters are set, the number of insurers and the page size (inlined: a
- * validated integer, and MariaDB refuses a DOUBLE-typed LIMIT parameter),
- * so the prepared statements stay few.
+ * How many policies `filter` matches: a COUNT over the same FROM and WHERE
+ * as the page ({@link matching}), sent only when `totalCount` is asked for.
  */
-function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number): { sql: string; params: string[] } {
+export async function countPolicyPage(db: DataSource, filter: PageFilter): Promise<number> {
+  const { from, where, params } = matching(filter);
+  const rows = await preparedRows(db, `SELECT COUNT(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`, params);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * The policies `filter` selects, as SQL: the tables (a missing-field filter
+ * drives from policy_missing_field), the conditions and their parameters,
+ * and the id column the page is ordered and keyset-paginated on.
+ */
+function matching(filter: PageFilter): { from: string; where: string[]; params: string[]; order: string } {
   const params: string[] = [];
   const where: string[] = [];
   const insurers = filter.insurerIds.map(() => '?').join(', ');
@@ -95,6 +104,18 @@ function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: st
   else equal('p.channel_id', filter.channel?.id ?? null);
   equal('p.completeness', filter.completeness);
   equal('p.status', filter.status);
+  return { from, where, params, order };
+}
+
+/**
+ * The page statement's text and parameters. The text varies only with which
+ * filters are set, the number of insurers and the page size (inlined: a
+ * validated integer, and MariaDB refuses a DOUBLE-typed LIMIT parameter),
+ * so the prepared statements stay few.
+ */
+function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number): { sql: string; params: string[] } {
+  const { where, params, order, from: tables } = matching(filter);
+  let from = tables;
   if (after !== null) {
     where.push(`${order} < ?`);
     params.push(after);

@@ -18,11 +18,11 @@ import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-l
 import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { OrganizationEntity } from '../organization/organization.entity';
-import { PolicyEntity, PolicyMissingFieldEntity, type PolicyStatusValue } from './policy.entity';
+import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
 import { readPointPolicy, type PointReader } from './policy-read.queries';
-import { readPolicyPage, type PageFilter, type PageJoins } from './policy-page.queries';
+import { countPolicyPage, readPolicyPage, type PageFilter, type PageJoins } from './policy-page.queries';
 
 export interface PolicyFilterData {
   insurerCode?: string | null;
@@ -140,7 +140,7 @@ export class PolicyService {
     if (resolved === null) return empty;
 
     let counted: Promise<number> | null = null;
-    const count = onlyMissingField(filter) ? () => this.countMissing(scope, resolved.missingField!) : () => this.countMatching(resolved);
+    const count = onlyMissingField(filter) ? () => this.countMissing(scope, resolved.missingField!) : () => countPolicyPage(this.db, resolved);
     const totalCount = (): Promise<number> => (counted ??= count());
     const rows = await readPolicyPage(this.db, resolved, joins, after, first + 1);
     const page = rows.slice(0, first);
@@ -218,24 +218,6 @@ export class PolicyService {
       if (missingField === '' || missingField.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
     }
     return { insurerIds: scope.insurerIds, ownChannelId: scope.channelId, channel, completeness: filter.completeness ?? null, status: filter.status ?? null, missingField };
-  }
-
-  /**
-   * How many policies `filter` matches: a COUNT over the same conditions as
-   * the page (a `missingField` filter through policy_missing_field), built
-   * only when `totalCount` is asked for.
-   */
-  private countMatching(filter: PageFilter): Promise<number> {
-    const qb = this.db.getRepository(PolicyEntity).createQueryBuilder('p').where('p.insurer_id IN (:...insurerIds)', { insurerIds: filter.insurerIds });
-    if (filter.ownChannelId !== null) qb.andWhere('p.channel_id = :ownChannel', { ownChannel: filter.ownChannelId });
-    if (filter.channel === 'DIRECT') qb.andWhere('p.channel_id IS NULL');
-    else if (filter.channel !== null) qb.andWhere('p.channel_id = :channelId', { channelId: filter.channel.id });
-    if (filter.completeness !== null) qb.andWhere('p.completeness = :completeness', { completeness: filter.completeness });
-    if (filter.status !== null) qb.andWhere('p.status = :status', { status: filter.status });
-    if (filter.missingField !== null) {
-      qb.innerJoin(PolicyMissingFieldEntity, 'm', 'm.insurer_id IN (:...insurerIds) AND m.field = :missingField AND m.policy_id = p.id AND m.insurer_id = p.insurer_id', { missingField: filter.missingField });
-    }
-    return qb.getCount();
   }
 
   /**
