@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/data-source';
 import { bootstrap } from './db/bootstrap';
+import { durabilityWarning } from './db/durability';
 import { checkDataKey, DataKeyMismatchError } from './db/key-registry';
 import { resolveSecrets, type Secrets } from './db/secrets';
 import { seedDemo, type DemoKey } from './cli/demo-seed';
@@ -64,6 +65,7 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
     return fail(`cannot open the database: ${describe(error)}`);
   });
   running.db = db;
+  await warnIfNotDurable(db, log);
   const server = await createServer({ config, db, log, secrets });
   running.server = server;
   await checkDataKey(db, server.services.pii).catch((error: unknown) => {
@@ -124,6 +126,14 @@ function warnWithoutSigningKey(config: Config, secrets: Secrets, log: Logger): v
   if (!config.production || config.signingKey) return;
   const where = secrets.keyFile ? `kept in ${secrets.keyFile} beside the database` : 'generated for this process only';
   const message = `KEXIN_SIGNING_KEY is not set: transfer-log checkpoints are signed with a key ${where}. Set it (openssl genpkey -algorithm ed25519) so receipts are signed by a key kept outside the database.`;
+  log.warn(message);
+  process.stderr.write(`kexin: WARNING: ${message}\n`);
+}
+
+/** An acknowledged batch must survive a crash of the database: say loudly at start when its settings do not promise that. */
+async function warnIfNotDurable(db: DataSource, log: Logger): Promise<void> {
+  const message = await durabilityWarning(db);
+  if (!message) return;
   log.warn(message);
   process.stderr.write(`kexin: WARNING: ${message}\n`);
 }
