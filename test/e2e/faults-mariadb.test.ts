@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { durabilityWarning } from '../../src/db/durability';
-import { startTestApp, type TestApp } from '../support/app';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
-import { checkBook, faultSeed, LEAK, PrivateMariaDb, SalesClients, seededRandom, sleep, verifyChain, waitUntil, type BookFigures } from '../support/faults';
+import { checkBook, faultSeed, KexinProcess, LEAK, PrivateMariaDb, SalesClients, seededRandom, sleep, verifyChain, waitUntil, type BookFigures } from '../support/faults';
 import { salesSetup } from '../support/sales';
 import { soakCount } from '../support/soak';
 
@@ -34,6 +34,14 @@ const DATABASE = 'kexin_faults';
   /** Kexin answers /health 200 again: the pool reconnected by itself. */
   const recovered = () => waitUntil(async () => (await health()) === 200, 'Kexin to serve again after the database came back');
 
+  /** The output of the real entry point started on the private server, up to "kexin listening"; stopped with SIGTERM. */
+  async function startOutput(): Promise<string> {
+    const kexin = new KexinProcess({ NODE_ENV: 'test', DATABASE_URL: maria.url(DATABASE), KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), KEXIN_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0' });
+    await kexin.start();
+    expect(await kexin.kill('SIGTERM')).toBe(0);
+    return kexin.output();
+  }
+
   beforeAll(async () => {
     if (!PrivateMariaDb.available()) throw new Error('mariadbd / mariadb-install-db are not installed: this suite needs them (MariaDB 10.11)');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-faults-maria-'));
@@ -54,6 +62,7 @@ const DATABASE = 'kexin_faults';
     const clients = new SalesClients({ prefix: 'FLT', clients: CLIENTS, batchSize: BATCH, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url });
     const down: Array<{ health: number; status: number; code: unknown; leak: boolean }> = [];
     let killedInFlight = 0;
+    let killedMidTransaction = 0;
     clients.start();
     try {
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -61,6 +70,8 @@ const DATABASE = 'kexin_faults';
         // A seeded random point while batches are in flight.
         await sleep(Math.floor(random() * 250));
         if (app.server.inFlight() > 0) killedInFlight += 1;
+        const [open] = (await maria.sql('SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID()')) as Array<{ n: number }>;
+        if (Number(open!.n) > 0) killedMidTransaction += 1;
         await maria.kill9();
 
         const probe = await fetch(`${url}/graphql`, {
@@ -84,7 +95,7 @@ const DATABASE = 'kexin_faults';
     const chain = await verifyChain(url, setup.insurer.keys.ADMIN, setup.insurer.code);
     const unclean = clients.failures.filter((f) => f.code !== 'INTERNAL_SERVER_ERROR' || LEAK.test(f.body));
     console.log(
-      `faults (MariaDB kill -9, seed ${seed}): rounds ${ROUNDS} (${killedInFlight} with requests in flight), batches ${figures.batches}, ` +
+      `faults (MariaDB kill -9, seed ${seed}): rounds ${ROUNDS} (${killedInFlight} with requests in flight, ${killedMidTransaction} with an open transaction), batches ${figures.batches}, ` +
         `acknowledged ${figures.batchesAcknowledged} batches / ${figures.recordsAcknowledged} records, lost ${figures.lost}, duplicates ${figures.duplicates}, ` +
         `partial batches ${figures.partial}, applied but unacknowledged ${figures.appliedUnacknowledged}, failed attempts ${clients.failures.length} (unclean ${unclean.length}), ` +
         `chain valid ${chain.valid} (${chain.checked} entries), mariadbd starts ${maria.starts}`,
@@ -94,6 +105,7 @@ const DATABASE = 'kexin_faults';
     expect(figures.batchesAcknowledged).toBe(figures.batches);
     expect(figures.recordsAcknowledged).toBeGreaterThanOrEqual(ROUNDS * BATCH);
     expect(killedInFlight).toBeGreaterThan(0);
+    expect(killedMidTransaction).toBeGreaterThan(0);
     // Every failed attempt was a clean INTERNAL_SERVER_ERROR: no SQL, no driver code, no stack.
     expect(clients.failures.length).toBeGreaterThan(0);
     expect(unclean.map((f) => `${f.status} ${f.body.slice(0, 300)}`)).toEqual([]);
@@ -101,13 +113,20 @@ const DATABASE = 'kexin_faults';
     expect(down).toEqual(Array(ROUNDS).fill({ health: 503, status: 500, code: 'INTERNAL_SERVER_ERROR', leak: false }));
   }, 200_000);
 
-  it('negative control: with innodb_flush_log_at_trx_commit=0 the same checker sees acknowledged records lost after kill -9, and Kexin warns', async () => {
+  it('Kexin warns at start only when not durable; negative control: with innodb_flush_log_at_trx_commit=0 the same checker sees acknowledged records lost after kill -9', async () => {
     expect(await durabilityWarning(app.db)).toBeNull();
+    const durableStart = await startOutput();
+    expect(durableStart).toMatch(/kexin listening/);
+    expect(durableStart).not.toMatch(/not durable/);
     await maria.kill9();
     // No redo log write at commit, and its timed flush pushed far beyond the run.
     await maria.start(['--innodb-flush-log-at-trx-commit=0', '--innodb-flush-log-at-timeout=2700']);
     await recovered();
     expect(await durabilityWarning(app.db)).toMatch(/not durable: innodb_flush_log_at_trx_commit = 0/);
+    // `node dist/src/main.js` says so at start, in its log and on stderr.
+    const warned = await startOutput();
+    expect(warned).toMatch(/"level":40,[^\n]*"msg":"the database is not durable: innodb_flush_log_at_trx_commit = 0/);
+    expect(warned).toMatch(/^kexin: WARNING: the database is not durable: innodb_flush_log_at_trx_commit = 0 \(not 1\)/m);
 
     const control = new SalesClients({ prefix: 'CTL', clients: 2, batchSize: 10, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url });
     control.start();
