@@ -34,6 +34,10 @@ const DATABASE = 'kexin_faults';
   /** Kexin answers /health 200 again: the pool reconnected by itself. */
   const recovered = () => waitUntil(async () => (await health()) === 200, 'Kexin to serve again after the database came back');
 
+  /** Clients of this file: a failed test's teardown stops them. */
+  const started: SalesClients[] = [];
+  const track = (c: SalesClients) => (started.push(c), c);
+
   /** The output of the real entry point started on the private server, up to "kexin listening"; stopped with SIGTERM. */
   async function startOutput(): Promise<string> {
     const kexin = new KexinProcess({ NODE_ENV: 'test', DATABASE_URL: maria.url(DATABASE), KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), KEXIN_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0' });
@@ -54,12 +58,13 @@ const DATABASE = 'kexin_faults';
   }, 120_000);
 
   afterAll(async () => {
+    for (const c of started) await c.abort();
     await app?.close().catch(() => undefined);
     await maria?.destroy();
   });
 
   it(`loses no acknowledged record, applies no batch in part and recovers without a restart over ${ROUNDS} kill -9 rounds`, async () => {
-    const clients = new SalesClients({ prefix: 'FLT', clients: CLIENTS, batchSize: BATCH, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url });
+    const clients = track(new SalesClients({ prefix: 'FLT', clients: CLIENTS, batchSize: BATCH, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url }));
     const down: Array<{ health: number; status: number; code: unknown; leak: boolean }> = [];
     let killedInFlight = 0;
     let killedMidTransaction = 0;
@@ -111,7 +116,7 @@ const DATABASE = 'kexin_faults';
     expect(unclean.map((f) => `${f.status} ${f.body.slice(0, 300)}`)).toEqual([]);
     // While the database was down: /health 503 and a clean INTERNAL_SERVER_ERROR, every round.
     expect(down).toEqual(Array(ROUNDS).fill({ health: 503, status: 500, code: 'INTERNAL_SERVER_ERROR', leak: false }));
-  }, 200_000);
+  }, soakCount(200_000, 600_000));
 
   it('Kexin warns at start only when not durable; negative control: with innodb_flush_log_at_trx_commit=0 the same checker sees acknowledged records lost after kill -9', async () => {
     expect(await durabilityWarning(app.db)).toBeNull();
@@ -128,7 +133,7 @@ const DATABASE = 'kexin_faults';
     expect(warned).toMatch(/"level":40,[^\n]*"msg":"the database is not durable: innodb_flush_log_at_trx_commit = 0/);
     expect(warned).toMatch(/^kexin: WARNING: the database is not durable: innodb_flush_log_at_trx_commit = 0 \(not 1\)/m);
 
-    const control = new SalesClients({ prefix: 'CTL', clients: 2, batchSize: 10, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url });
+    const control = track(new SalesClients({ prefix: 'CTL', clients: 2, batchSize: 10, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url: () => url }));
     control.start();
     try {
       await control.moreAcknowledged(6);

@@ -31,6 +31,8 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
   let kexin: KexinProcess;
   let port: number;
   let setup: Awaited<ReturnType<typeof salesSetup>>;
+  /** Clients of this file: a failed test's teardown stops them. */
+  const started: SalesClients[] = [];
   const url = () => `http://127.0.0.1:${port}`;
 
   /** A connection of the test's own to the database the server uses. */
@@ -60,6 +62,7 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
   }, 120_000);
 
   afterAll(async () => {
+    for (const c of started) await c.abort();
     await kexin?.kill();
     fs.rmSync(dir, { recursive: true, force: true });
     await database?.drop();
@@ -67,6 +70,7 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
 
   it(`loses no acknowledged record and applies no batch in part over ${ROUNDS} kills and restarts; the checker sees a batch removed behind Kexin's back`, async () => {
     const clients = new SalesClients({ prefix: 'PRC', clients: CLIENTS, batchSize: BATCH, token: setup.bank.keys.SALES, insurerCode: setup.insurer.code, url });
+    started.push(clients);
     clients.start();
     try {
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -117,7 +121,7 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
     } finally {
       await db.destroy();
     }
-  }, 80_000);
+  }, soakCount(80_000, 400_000));
 });
 
 /** What the server's connections run with: better-sqlite3's default synchronous and the WAL the data source turns on. */

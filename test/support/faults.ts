@@ -113,13 +113,22 @@ export class PrivateMariaDb {
       ...extra,
     ];
     const child = spawn(MARIADBD, args, { stdio: 'ignore' });
+    // Never left behind by a test process that exits without its teardown.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.starts += 1;
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error(`mariadbd exited (${child.exitCode}) at start:\n${this.errorLog().slice(-2000)}`);
-      return this.sql('SELECT 1').then(() => true, () => false);
-    }, 'the private MariaDB to accept connections');
+    try {
+      await waitUntil(async () => {
+        if (child.exitCode !== null) throw new Error(`mariadbd exited (${child.exitCode}) at start:\n${this.errorLog().slice(-2000)}`);
+        return this.sql('SELECT 1').then(() => true, () => false);
+      }, 'the private MariaDB to accept connections');
+    } catch (error) {
+      await this.kill9();
+      throw error;
+    }
   }
 
   /** kill -9 the server and wait until the process is gone. */
@@ -185,6 +194,7 @@ export class SalesClients {
   readonly batches: Batch[] = [];
   readonly failures: Failure[] = [];
   private running = false;
+  private aborted = false;
   private loops: Promise<void>[] = [];
   private url: () => string;
 
@@ -201,6 +211,13 @@ export class SalesClients {
 
   /** Lets every client finish (acknowledge) the batch it is on, then stops them. */
   async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Gives up at once, batch in doubt or not (a failed test's teardown: no client left retrying). */
+  async abort(): Promise<void> {
+    this.aborted = true;
     this.running = false;
     await Promise.all(this.loops);
   }
@@ -222,7 +239,7 @@ export class SalesClients {
       const batch: Batch = { key, policyNos, records: policyNos.map((no) => salesRecord(no)), acknowledged: false, attempts: 0 };
       this.batches.push(batch);
       // A batch once started is retried until acknowledged, even after stop(): no batch is left in doubt.
-      while (!batch.acknowledged) {
+      while (!batch.acknowledged && !this.aborted) {
         batch.attempts += 1;
         const answer = await this.post(batch);
         if (answer === 'ack') batch.acknowledged = true;
@@ -365,10 +382,15 @@ export class KexinProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.stdout!.on('data', (d) => (this.text += String(d)));
     child.stderr!.on('data', (d) => (this.text += String(d)));
-    await waitUntil(() => {
-      if (child.exitCode !== null) throw new Error(`Kexin exited (${child.exitCode}) at start:\n${this.text}`);
-      return /"msg":"kexin listening"/.test(this.text);
-    }, 'Kexin to listen');
+    try {
+      await waitUntil(() => {
+        if (child.exitCode !== null) throw new Error(`Kexin exited (${child.exitCode}) at start:\n${this.text}`);
+        return /"msg":"kexin listening"/.test(this.text);
+      }, 'Kexin to listen');
+    } catch (error) {
+      await this.kill('SIGKILL');
+      throw error;
+    }
     return Number(/"port":(\d+)/.exec(this.text)?.[1]);
   }
 
