@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
+import { durabilityWarning } from '../../src/db/durability';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
 import { createTestDatabase, TEST_DB, type TestDatabase } from '../support/db';
 import { checkBook, faultSeed, freePort, KexinProcess, LEAK, SalesClients, seededRandom, sleep, verifyChain } from '../support/faults';
@@ -111,6 +112,7 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
       // acknowledged, so it survives a kill of the process (this test); a power loss can lose the last commits,
       // which only synchronous FULL (2) would prevent.
       if (sqlite) expect(sqlite).toEqual({ journal: 'wal', synchronous: 1 });
+      if (sqlite) expect(await durabilityWarning(db)).toBeNull();
 
       // Negative control: the rows of one acknowledged batch removed behind Kexin's back are seen as lost.
       const victim = clients.acknowledged()[Math.floor(random() * figures.batchesAcknowledged)]!;
