@@ -243,7 +243,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     figures.corrections = { attempts: attempts.length, policies: POLICIES, racersPerPolicy: PER_POLICY, winners, conflicts, lostUpdates: 0, entries: total };
   });
 
-  it('64 concurrent writers (submitSales and corrections) across 4 insurers: every request succeeds without a client retry, every chain is gapless and verifies', async () => {
+  it('64 concurrent writers (submitSales, corrections, and whole-PII reads logging READ_PII on two chains at once) across 4 insurers: every request succeeds without a client retry, every chain is gapless and verifies', async () => {
     const INSURERS = 4;
     const WRITERS = 64;
     const STEPS = soakCount(6, 40);
@@ -258,7 +258,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
       const insurer = await createParty(app, 'INSURER', ['ADMIN']);
       const partners = [];
       for (const bank of banks) {
-        const agreement = await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: SCOPES, proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
+        const agreement = await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: [...SCOPES, 'VIEW_FULL_PII'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
         expect(agreement.status).toBe('ACTIVE');
         partners.push({ bank, agreementId: agreement.id });
       }
@@ -277,11 +277,18 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
       version?: number;
     }
     const ops: Op[] = [];
+    /** Reads of two policies of two insurers in one request: its response appends a READ_PII entry to both chains in one transaction. */
+    const reads: Array<{ writer: number; shown: Array<{ insurer: number; policyNo: string }>; status: number; errors: unknown; whole: boolean }> = [];
+    /** Acknowledged policies by `${partner}|${insurer}`, for the reads. */
+    const soldBy = new Map<string, string[]>();
     // Each writer: one partner of one insurer; its plan drawn up front from the seeded PRNG so the mix is the same every run.
     const plans = Array.from({ length: WRITERS }, (_, w) => ({
       insurer: w % INSURERS,
       partner: Math.floor(w / INSURERS) % 2,
-      steps: Array.from({ length: STEPS }, () => ({ kind: random() < 0.5 ? ('sales' as const) : ('correction' as const), records: 1 + Math.floor(random() * 4) })),
+      steps: Array.from({ length: STEPS }, () => {
+        const draw = random();
+        return { kind: draw < 0.4 ? ('sales' as const) : draw < 0.8 ? ('correction' as const) : ('read' as const), records: 1 + Math.floor(random() * 4) };
+      }),
     }));
     // Records spread over many counter buckets (product, application day, completeness, missing field), so
     // concurrent batches of the four insurers keep inserting new keys side by side in the counter tables.
@@ -310,11 +317,30 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
         const a = await submitHttp(bank.keys.SALES, insurer.code, `mix-${w}-${batch}`, records);
         ops.push({ writer: w, insurer: plan.insurer, kind: 'sales', policyNos: records.map((r) => r.policyNo as string), status: a.status, errors: a.errors ?? null });
         if (a.data?.submitSales) for (const r of a.data.submitSales.results) mine.push({ policyNo: r.policyNo, version: r.version! });
+        const slot = `${plan.partner}|${plan.insurer}`;
+        if (a.data?.submitSales) soldBy.set(slot, [...(soldBy.get(slot) ?? []), ...a.data.submitSales.results.map((r) => r.policyNo)]);
+      };
+      /** Its own policy and one its bank sold for another insurer, in either order (the chains' lock order is Kexin's to keep). */
+      const read = async (s: number) => {
+        const other = (plan.insurer + 1 + (s % 3)) % INSURERS;
+        const theirs = soldBy.get(`${plan.partner}|${other}`) ?? [];
+        const shown = [{ insurer: plan.insurer, policyNo: mine[(s * 3 + w) % mine.length]!.policyNo }];
+        if (theirs.length) shown[s % 2 ? 'push' : 'unshift']({ insurer: other, policyNo: theirs[(s * 5 + w) % theirs.length]! });
+        const fields = shown.map((x, i) => `p${i}: policy(insurerCode: $c${i}, policyNo: $n${i}) { policyNo policyholder { idNumber } }`);
+        const query = `query(${shown.map((_, i) => `$c${i}: String!, $n${i}: String!`).join(', ')}) { ${fields.join(' ')} }`;
+        const variables = Object.fromEntries(shown.flatMap((x, i) => [[`c${i}`, books[x.insurer]!.insurer.code], [`n${i}`, x.policyNo]]));
+        const a = await gql<Record<string, { policyNo: string; policyholder: { idNumber: string } } | null>>(bank.keys.SERVICE, query, variables);
+        const whole = shown.every((x, i) => a.data?.[`p${i}`]?.policyNo === x.policyNo && /^\d{17}[\dX]$/.test(a.data[`p${i}`]!.policyholder.idNumber));
+        reads.push({ writer: w, shown, status: a.status, errors: a.errors ?? null, whole });
       };
       await sell(2);
       for (const [s, step] of plan.steps.entries()) {
         if (step.kind === 'sales' || mine.length === 0) {
           await sell(step.records);
+          continue;
+        }
+        if (step.kind === 'read') {
+          await read(s);
           continue;
         }
         // Its own policy, at the version it holds: no other writer touches it, so a refusal would be Kexin's fault.
@@ -326,8 +352,9 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     };
     await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
 
-    const failed = ops.filter((o) => o.errors !== null || o.status !== 200);
+    const failed = [...ops, ...reads].filter((o) => o.errors !== null || o.status !== 200);
     expect({ seed: SEED, failed: failed.slice(0, 5), count: failed.length }).toEqual({ seed: SEED, failed: [], count: 0 });
+    expect(reads.filter((r) => !r.whole)).toEqual([]);
     const retries = retryable - retriedBefore;
     const entries: number[] = [];
     for (const [i, { insurer, partners }] of books.entries()) {
@@ -340,7 +367,9 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
       expect(added.every((e) => e.outcome === 'OK' && partnerIds.has(e.actorOrganizationId))).toBe(true);
       expect(added.filter((e) => e.operation === 'submitSales').map((e) => [...e.policyNos].sort().join(',')).sort()).toEqual(sales.map((o) => [...o.policyNos].sort().join(',')).sort());
       expect(added.filter((e) => e.operation === 'submitCorrection').map((e) => e.policyNos.join(',')).sort()).toEqual(corrections.map((o) => o.policyNos.join(',')).sort());
-      expect(added).toHaveLength(sales.length + corrections.length);
+      const shownHere = reads.flatMap((r) => r.shown.filter((x) => x.insurer === i).map((x) => x.policyNo));
+      expect(added.filter((e) => e.operation === 'READ_PII').map((e) => e.policyNos.join(',')).sort()).toEqual(shownHere.sort());
+      expect(added).toHaveLength(sales.length + corrections.length + shownHere.length);
       // Every acknowledged record is stored once, at 1 + the corrections acknowledged on it.
       const stored = await app.db.getRepository(PolicyEntity).findBy({ insurerId: insurer.id });
       const expected = new Map<string, number>();
@@ -352,9 +381,11 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     figures.writers = {
       writers: WRITERS,
       insurers: INSURERS,
-      requests: ops.length,
+      requests: ops.length + reads.length,
       sales: ops.filter((o) => o.kind === 'sales').length,
       corrections: ops.filter((o) => o.kind === 'correction').length,
+      reads: reads.length,
+      twoChainReads: reads.filter((r) => r.shown.length === 2).length,
       failed: failed.length,
       retriesObserved: retries,
       entries: entries.reduce((a, b) => a + b, 0),
