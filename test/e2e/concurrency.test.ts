@@ -21,7 +21,7 @@ import { createAgreement, createParty } from '../support/factories';
 import { postGraphql } from '../support/http';
 import { loggedEntries } from '../support/log';
 import { salesRecord, SUBMIT_SALES, type SalesPayload } from '../support/sales';
-import { soakCount } from '../support/soak';
+import { SOAK, soakCount } from '../support/soak';
 
 const SUBMIT_CORRECTION = `mutation($input: CorrectionInput!) {
   submitCorrection(input: $input) { id version changes { field before after } }
@@ -54,6 +54,8 @@ function prng(seed: number): () => number {
 }
 
 const SEED = Number(process.env.KEXIN_RACE_SEED ?? 20261203);
+/** The soak counts take minutes (10,000 correction attempts, 40 steps per writer). */
+const TIMEOUT_MS = SOAK ? 900_000 : 60_000;
 
 describe(`concurrency over HTTP (${TEST_DB})`, () => {
   let app: TestApp;
@@ -241,7 +243,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     expect(entries).toHaveLength(winners + conflicts);
     const total = await expectChainSound(insurer);
     figures.corrections = { attempts: attempts.length, policies: POLICIES, racersPerPolicy: PER_POLICY, winners, conflicts, lostUpdates: 0, entries: total };
-  });
+  }, TIMEOUT_MS);
 
   it('64 concurrent writers (submitSales, corrections, and whole-PII reads logging READ_PII on two chains at once) across 4 insurers: every request succeeds without a client retry, every chain is gapless and verifies', async () => {
     const INSURERS = 4;
@@ -390,7 +392,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
       retriesObserved: retries,
       entries: entries.reduce((a, b) => a + b, 0),
     };
-  });
+  }, TIMEOUT_MS);
 
   // A deadlock needs two connections taking row locks: it cannot happen on SQLite's single writer.
   (TEST_DB === 'mysql' ? it : it.skip)('the retry figure above is real: a deadlock provoked inside inTransaction on the served data source is counted and retried to success', async () => {
@@ -473,5 +475,5 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     expect(refusedEntries).toHaveLength(refused.length);
     const total = await expectChainSound(insurer);
     figures.termination = { clients: CLIENTS, requests: results.length, acknowledged: acknowledged.length, refused: refused.length, okAfterTermination: 0, terminationSeq: end!.seq, entries: total };
-  });
+  }, TIMEOUT_MS);
 });
