@@ -427,6 +427,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
   it('many concurrent submitSales over HTTP while the agreement is terminated: no OK entry after the termination; each batch committed before it or refused with nothing stored', async () => {
     const CLIENTS = 24;
     const MAX_BATCHES = soakCount(8, 30);
+    const TERMINATE_AFTER = CLIENTS * soakCount(2, 12);
     const { insurer, partners } = await insurerWithChannels(1);
     const { bank, agreementId } = partners[0]!;
     let answered = 0;
@@ -439,7 +440,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
         const a = await submitHttp(bank.keys.SALES, insurer.code, key, records);
         answered += 1;
         // Terminate once the race is under way: some batches answered, every client has one in flight.
-        if (answered === CLIENTS * 2) terminated = gqlOk(insurer.keys.ADMIN, TERMINATE, { id: agreementId });
+        if (answered === TERMINATE_AFTER) terminated = gqlOk(insurer.keys.ADMIN, TERMINATE, { id: agreementId });
         const code = (a.errors?.[0]?.extensions?.code as string | undefined) ?? null;
         results.push({ key, policyNos: records.map((r) => r.policyNo as string), status: a.status, accepted: a.data?.submitSales?.accepted ?? null, code });
         if (code) return;
