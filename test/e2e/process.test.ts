@@ -283,8 +283,17 @@ describe(`the server process (${TEST_DB})`, () => {
     const again = start(env, cwd);
     const port2 = await listening(again);
     const after = (await graphql(port2, insurer, countQuery)).data.policies.totalCount as number;
+    // And the log holds exactly one OK entry per acknowledged batch, naming its records, on a chain that verifies.
+    const logged = (await graphql(port2, insurer, '{ transferLog(insurerCode: "DEMO_LIFE", operation: "submitSales", first: 500) { edges { node { outcome policyNos } } pageInfo { hasNextPage } } }')).data.transferLog;
+    const verified = (await graphql(port2, insurer, '{ verifyTransferLog(insurerCode: "DEMO_LIFE") { valid } }')).data.verifyTransferLog;
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
     expect(after - before).toBe(BATCHES * RECORDS);
+    expect(logged.pageInfo.hasNextPage).toBe(false);
+    const drained = (logged.edges as Array<{ node: { outcome: string; policyNos: string[] } }>).map((e) => e.node).filter((n) => n.policyNos.some((no) => no.startsWith('DRAIN-')));
+    expect(drained).toHaveLength(BATCHES);
+    expect(drained.every((n) => n.outcome === 'OK' && n.policyNos.length === RECORDS)).toBe(true);
+    expect(new Set(drained.flatMap((n) => n.policyNos)).size).toBe(BATCHES * RECORDS);
+    expect(verified).toEqual({ valid: true });
   });
 });
