@@ -185,6 +185,7 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
   let spareInsurer: Party;
   let sparePartner: Party;
   let counter = 0;
+  let seededAt = 0;
   const next = () => ++counter;
 
   async function party(kind: OrganizationKind, code?: string): Promise<Party> {
@@ -214,6 +215,7 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
   }
 
   beforeAll(async () => {
+    seededAt = Date.now();
     app = await startTestApp();
     parties.EXCHANGE = await party('EXCHANGE', 'EXCHANGE');
     parties.BROKER = await party('BROKER');
@@ -398,6 +400,7 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
   });
 
   it('answers every cell of operation × kind × role × agreement context as the contract says', async () => {
+    console.log(`matrix world seeded in ${Date.now() - seededAt} ms`);
     for (const kind of ORGANIZATION_KINDS) {
       const orgs = kind === 'INSURER' ? [...worlds.values()].map((w) => w.insurer) : [parties[kind]];
       for (const org of orgs) bystanders.set(org.code, (await createPrincipal(app, org.code, ['SALES'], { name: 'bystander' })).id);
@@ -406,7 +409,9 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
     let cells = 0;
     const byOperation: Record<string, number> = {};
     const tally: Record<string, number> = {};
+    const spent: Record<string, number> = {};
     for (const [operation, row] of Object.entries(TABLE)) {
+      const started = Date.now();
       for (const context of CONTEXTS) {
         const missing = context.scope === false ? (row.scope ?? 'VIEW_FULL_PII') : null;
         const world = worlds.get(worldKey(context.state, missing))!;
@@ -429,7 +434,9 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
           }
         }
       }
+      spent[operation] = Date.now() - started;
     }
+    if (process.env.MATRIX_TIMES) console.log(JSON.stringify(spent));
     console.log(`matrix: ${cells} cells, ${mismatches.length} mismatches (${Object.keys(byOperation).length} operations × ${ORGANIZATION_KINDS.length} kinds × ${ROLES.length} roles × ${CONTEXTS.length} agreement contexts; answered ${JSON.stringify(tally)})`);
     expect(mismatches).toEqual([]);
     expect(cells).toBe(Object.keys(TABLE).length * ORGANIZATION_KINDS.length * ROLES.length * CONTEXTS.length);
