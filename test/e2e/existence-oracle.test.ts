@@ -6,6 +6,10 @@
  * same shape (a fresh time-ordered id, an unused policy number, an unused
  * code); neither may change anything, and whatever the refusal logs must look
  * the same in both cases but for the ids and numbers the caller gave.
+ * Issue 11, suite 1 (c): the same for every query field that returns or
+ * names a record (policy, corrections, campaigns, chains, books, lists
+ * filtered by insurer or channel); a served root field neither checked nor
+ * listed as naming no record fails the test.
  */
 import type { EntityManager } from 'typeorm';
 import { newId } from '../../src/db/ids';
@@ -40,6 +44,13 @@ const NAMES_NO_HIDDEN_RECORD: Record<string, string> = {
   signAttestation: 'names nothing: the caller signs for itself',
   submitSales:
     'names an insurer (organizations are a public directory: an unknown code is NOT_FOUND by contract) and new policy numbers (a duplicate from another channel is a per-record rejection the contract requires)',
+};
+
+/** Query fields that name no record of anyone's, and why. */
+const QUERY_NAMES_NO_RECORD: Record<string, string> = {
+  me: 'names nothing: the caller\'s own principal',
+  organizations: 'the public directory, the same for every caller',
+  agreements: 'takes no argument: the caller\'s own agreements',
 };
 
 const REVOKE = 'mutation($id: ID!) { revokePrincipal(id: $id) { id revokedAt } }';
@@ -83,6 +94,9 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
   let bootstrapId: string;
   let activeAgreementId: string;
   let proposedAgreementId: string;
+  let insurerC: Party;
+  let regulator: Party;
+  let campaignB: string;
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -99,6 +113,10 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
     await sell(bank.keys.SALES, insurerA.code, 'OR-BANK-A');
     await sell(broker.keys.SALES, insurerB.code, 'OR-BROKER-B');
     bootstrapId = (await app.ok<{ me: { id: string } }>(ADMIN_TOKEN, '{ me { id } }')).me.id;
+    // An insurer with no campaign and no policy: what a missing book looks like.
+    insurerC = await createParty(app, 'INSURER', ['ADMIN'], { attested: true });
+    regulator = await createParty(app, 'REGULATOR', ['ADMIN'], { attested: true });
+    campaignB = (await app.ok<{ startRemediation: { id: string } }>(insurerB.keys.ADMIN, REMEDIATE, { insurerCode: insurerB.code, issuedBefore: new Date().toISOString().slice(0, 10), deadline: '2099-01-01' })).startRemediation.id;
   });
   afterAll(() => app.close());
 
@@ -141,6 +159,45 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
     { name: 'another channel\'s policy, by a partner without CORRECT_RECORDS (refusal logged)', mutation: 'submitCorrection', caller: () => bank.keys.SERVICE, query: CORRECT, foreign: () => correction(insurerB.code, 'OR-BROKER-B'), missing: () => correction(insurerB.code, 'OR-NONE'), code: 'AGREEMENT_INACTIVE' },
   ];
 
+  const POLICY = 'query($i: String!, $p: String!) { policy(insurerCode: $i, policyNo: $p) { policyNo } }';
+  const CORRECTIONS = 'query($i: String!, $p: String!) { corrections(insurerCode: $i, policyNo: $p) { id } }';
+  const POLICIES = 'query($f: PolicyFilter) { policies(filter: $f) { edges { node { policyNo } } pageInfo { hasNextPage endCursor } totalCount } }';
+  const EXPORT_POLICIES = 'query($f: PolicyFilter) { exportPoliciesCsv(filter: $f) }';
+  const CAMPAIGN = 'query($id: ID!) { remediationCampaign(id: $id) { id } }';
+  const CAMPAIGNS = 'query($i: String!) { remediationCampaigns(insurerCode: $i) { id } }';
+  const LOG = 'query($i: String!, $p: String) { transferLog(insurerCode: $i, policyNo: $p) { edges { node { seq } } pageInfo { hasNextPage endCursor } } }';
+  const VERIFY = 'query($i: String!) { verifyTransferLog(insurerCode: $i) { valid checked } }';
+  const LATEST_CHECKPOINT = 'query($i: String!) { transferLogCheckpoint(insurerCode: $i) { seq } }';
+  const SUMMARY = 'query($i: String!) { completenessSummary(insurerCode: $i, groupBy: CHANNEL) { key total } }';
+  const EXPORT_SUMMARY = 'query($i: String!) { exportCompletenessCsv(insurerCode: $i, groupBy: CHANNEL) }';
+  const HOLDS = 'query($i: String!, $c: String) { commissionHolds(insurerCode: $i, channelCode: $c) { __typename } }';
+
+  /** The same for reads: `mutation` names the query field; `code` is NONE where both answer data (null or empty). */
+  const QUERY_CASES: OracleCase[] = [
+    { name: 'another insurer\'s policy', mutation: 'policy', caller: () => insurerA.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerB.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another insurer\'s policy (vs an unknown insurer)', mutation: 'policy', caller: () => insurerA.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: NO_SUCH_ORG, p: 'OR-BROKER-B' }), code: 'NONE' },
+    { name: 'another channel\'s policy, by a partner holding READ_POLICIES', mutation: 'policy', caller: () => broker.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'a policy of an insurer the partner has no agreement with', mutation: 'policy', caller: () => bank.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerB.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'the regulator asking for a policy', mutation: 'policy', caller: () => regulator.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another insurer\'s policy\'s corrections', mutation: 'corrections', caller: () => insurerA.keys.SERVICE, query: CORRECTIONS, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerB.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another channel\'s policy\'s corrections', mutation: 'corrections', caller: () => broker.keys.SERVICE, query: CORRECTIONS, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another insurer\'s book', mutation: 'policies', caller: () => insurerA.keys.ADMIN, query: POLICIES, foreign: () => ({ f: { insurerCode: insurerB.code } }), missing: () => ({ f: { insurerCode: NO_SUCH_ORG } }), code: 'NONE' },
+    { name: 'another channel\'s sales', mutation: 'policies', caller: () => broker.keys.ADMIN, query: POLICIES, foreign: () => ({ f: { insurerCode: insurerA.code, channelCode: bank.code } }), missing: () => ({ f: { insurerCode: insurerA.code, channelCode: NO_SUCH_ORG } }), code: 'NONE' },
+    { name: 'another insurer\'s book as CSV', mutation: 'exportPoliciesCsv', caller: () => insurerA.keys.ADMIN, query: EXPORT_POLICIES, foreign: () => ({ f: { insurerCode: insurerB.code } }), missing: () => ({ f: { insurerCode: NO_SUCH_ORG } }), code: 'NONE' },
+    { name: 'another channel\'s sales as CSV', mutation: 'exportPoliciesCsv', caller: () => broker.keys.ADMIN, query: EXPORT_POLICIES, foreign: () => ({ f: { channelCode: bank.code } }), missing: () => ({ f: { channelCode: NO_SUCH_ORG } }), code: 'NONE' },
+    { name: 'another insurer\'s campaign', mutation: 'remediationCampaign', caller: () => insurerA.keys.ADMIN, query: CAMPAIGN, foreign: () => ({ id: campaignB }), missing: () => ({ id: newId() }), code: 'NONE' },
+    { name: 'a campaign of an insurer the partner has no agreement with', mutation: 'remediationCampaign', caller: () => bank.keys.SERVICE, query: CAMPAIGN, foreign: () => ({ id: campaignB }), missing: () => ({ id: newId() }), code: 'NONE' },
+    { name: 'another insurer\'s campaigns (vs an unknown insurer)', mutation: 'remediationCampaigns', caller: () => insurerA.keys.ADMIN, query: CAMPAIGNS, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'campaigns of an insurer the partner has no agreement with (vs one without campaigns)', mutation: 'remediationCampaigns', caller: () => bank.keys.SERVICE, query: CAMPAIGNS, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: insurerC.code }), code: 'NONE' },
+    { name: 'another insurer\'s chain', mutation: 'transferLog', caller: () => insurerA.keys.COMPLIANCE, query: LOG, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'another insurer\'s policy number in the own chain', mutation: 'transferLog', caller: () => insurerA.keys.COMPLIANCE, query: LOG, foreign: () => ({ i: insurerA.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another insurer\'s chain', mutation: 'verifyTransferLog', caller: () => insurerA.keys.COMPLIANCE, query: VERIFY, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'another insurer\'s chain', mutation: 'transferLogCheckpoint', caller: () => insurerA.keys.COMPLIANCE, query: LATEST_CHECKPOINT, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'another insurer\'s book', mutation: 'completenessSummary', caller: () => insurerA.keys.ADMIN, query: SUMMARY, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'another insurer\'s book', mutation: 'exportCompletenessCsv', caller: () => insurerA.keys.ADMIN, query: EXPORT_SUMMARY, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'another insurer\'s book', mutation: 'commissionHolds', caller: () => insurerA.keys.ADMIN, query: HOLDS, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+  ];
+
   /** Every row of every table but the log, in a stable order. */
   async function dump(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
@@ -180,6 +237,23 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
     const mutations = rootFields(app.server.schema).filter((f) => f.type === 'Mutation').map((f) => f.field.name).sort();
     const covered = new Set([...CASES.map((c) => c.mutation), ...Object.keys(NAMES_NO_HIDDEN_RECORD)]);
     expect(mutations.filter((m) => !covered.has(m))).toEqual([]);
+  });
+
+  it('every query field of the served schema is either checked below or names no record', () => {
+    const queries = rootFields(app.server.schema).filter((f) => f.type === 'Query').map((f) => f.field.name).sort();
+    const covered = new Set([...QUERY_CASES.map((c) => c.mutation), ...Object.keys(QUERY_NAMES_NO_RECORD)]);
+    expect(queries.filter((q) => !covered.has(q))).toEqual([]);
+    console.log(`existence oracle: ${queries.length - Object.keys(QUERY_NAMES_NO_RECORD).length} record-naming query fields (${QUERY_CASES.length} cases), ${new Set(CASES.map((c) => c.mutation)).size} record-naming mutations (${CASES.length} cases)`);
+  });
+
+  it.each(QUERY_CASES.map((c) => [`${c.mutation}: ${c.name}`, c] as const))('query %s answers exactly as a missing one', async (_name, c) => {
+    const foreign = await attempt(c, c.foreign());
+    const missing = await attempt(c, c.missing());
+    expect(foreign.result.errors?.[0]?.extensions?.code ?? 'NONE').toBe(c.code);
+    if (c.code === 'NONE') expect(foreign.result.data?.[c.mutation]).toBeDefined();
+    expect(JSON.stringify(foreign.result)).toBe(JSON.stringify(missing.result));
+    expect(foreign.logged).toEqual(missing.logged);
+    expect(foreign.logged).toEqual([]);
   });
 
   it.each(CASES.map((c) => [`${c.mutation}: ${c.name}`, c] as const))('%s answers exactly as a missing one', async (_name, c) => {

@@ -125,13 +125,30 @@ export class PrincipalService {
     });
   }
 
-  /** The staff attestation: the caller declares it will not act for a customer without the customer's request. */
+  /**
+   * The staff attestation: the caller declares it will not act for a
+   * customer without the customer's request. A change of a principal, so
+   * logged on its organization's chain in the same transaction (contract
+   * "Writes"; issue 11 suite 6 found it unlogged): the attestation gates
+   * every customer-data write, so when it was signed must be auditable.
+   */
   async signAttestation(ctx: RequestContext): Promise<PrincipalEntity> {
     const actor = requireActor(ctx);
     return inTransaction(this.db, async (em) => {
+      const org = await em.getRepository(OrganizationEntity).findOneByOrFail({ id: actor.organizationId });
+      const chain = chainOf(org);
+      await this.transferLog.lockChain(em, chain);
       const principal = await em.getRepository(PrincipalEntity).findOneByOrFail({ id: actor.principalId });
       principal.attestedAt = new Date();
       await em.getRepository(PrincipalEntity).update({ id: principal.id }, { attestedAt: principal.attestedAt });
+      await this.transferLog.append(em, {
+        insurerId: chain,
+        operation: 'signAttestation',
+        ...logActor(actor),
+        counterpartyId: null,
+        fields: ['principal.attestedAt'],
+        change: { principalId: principal.id, organizationId: org.id, attestedAt: principal.attestedAt },
+      });
       return principal;
     });
   }
