@@ -7,8 +7,8 @@ import { isSqlite } from './dialect';
  * flush its redo log at every commit (`innodb_flush_log_at_trx_commit = 1`):
  * with 0 a kill -9 of the server loses up to a second (the flush timeout) of
  * acknowledged batches, with 2 a crash of the machine does (issue 11, item 4).
- * SQLite (WAL, synchronous FULL by default) keeps every commit through a kill
- * of the process; it is not asked here.
+ * SQLite runs in WAL with synchronous FULL (set in data-source.ts), which keeps
+ * every commit through a kill of the process and a power loss; it is not asked here.
  */
 export async function durabilityWarning(db: DataSource): Promise<string | null> {
   if (isSqlite(db)) return null;

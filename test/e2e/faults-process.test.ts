@@ -108,10 +108,9 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
       // The kills cut requests in flight; whatever the server did answer with an error was clean.
       expect(clients.failures.length - answered.length).toBeGreaterThan(0);
       expect(unclean.map((f) => `${f.status} ${f.body.slice(0, 300)}`)).toEqual([]);
-      // WAL with synchronous NORMAL (1, better-sqlite3's default in WAL): a commit is in the WAL file before it is
-      // acknowledged, so it survives a kill of the process (this test); a power loss can lose the last commits,
-      // which only synchronous FULL (2) would prevent.
-      if (sqlite) expect(sqlite).toEqual({ journal: 'wal', synchronous: 1 });
+      // WAL with synchronous FULL (2, set by the data source; WAL's default NORMAL would keep commits through this
+      // kill of the process but could lose the last acknowledged ones on a power loss).
+      if (sqlite) expect(sqlite).toEqual({ journal: 'wal', synchronous: 2 });
       if (sqlite) expect(await durabilityWarning(db)).toBeNull();
 
       // Negative control: the rows of one acknowledged batch removed behind Kexin's back are seen as lost.
@@ -126,7 +125,7 @@ describe(`SIGKILL of the Kexin process during concurrent submitSales (${TEST_DB}
   }, soakCount(80_000, 400_000));
 });
 
-/** What the server's connections run with: better-sqlite3's default synchronous and the WAL the data source turns on. */
+/** What the server's connections run with: the WAL and the synchronous FULL the data source turns on. */
 async function sqliteSettings(db: DataSource): Promise<{ journal: string; synchronous: number }> {
   const [journal] = (await db.query('PRAGMA journal_mode')) as Array<{ journal_mode: string }>;
   const [sync] = (await db.query('PRAGMA synchronous')) as Array<{ synchronous: number }>;
