@@ -13,6 +13,7 @@ import { benchRecord } from '../bench/records';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
+import { postGraphqlOk } from '../support/http';
 import { recordStatements } from '../support/sql';
 
 const SUMMARY = 'query($i: String!, $g: SummaryDimension!, $from: Date, $to: Date) { completenessSummary(insurerCode: $i, groupBy: $g, from: $from, to: $to) { key total missingByField { field count } } }';
@@ -97,5 +98,19 @@ onMysql(`plans of the completeness views (MariaDB/MySQL only: SQLite runs skip t
       expect(plan.find((r) => r.table === 'p')).toMatchObject({ type: 'eq_ref', key: 'PRIMARY' });
       for (const row of plan) expect(row.Extra ?? '').not.toMatch(/filesort|temporary/i);
     }
+  });
+
+  it('over HTTP with a remembered key the same page also confirms the key: one const subquery on principal, the page plan unchanged', async () => {
+    const url = await app.url();
+    await postGraphqlOk(url, adminKey, PAGE, { i: insurerCode, after: null }); // remembers the key
+    const plans = await plansOf('policy_missing_field', () => postGraphqlOk(url, adminKey, PAGE, { i: insurerCode, after: null }));
+    expect(plans).toHaveLength(1);
+    const plan = plans[0]!;
+    expect(plan[0]).toMatchObject({ table: 'm', key: 'ix_missing_field' });
+    expect(plan.find((r) => r.table === 'p')).toMatchObject({ type: 'eq_ref', key: 'PRIMARY' });
+    const key = plan.find((r) => r.table === 'av');
+    expect(key).toMatchObject({ type: 'const' }); // one row by a unique key (its id or its key hash), read once
+    expect(['PRIMARY', 'uq_principal_key_hash']).toContain(key!.key);
+    for (const row of plan) expect(row.Extra ?? '').not.toMatch(/filesort|temporary/i);
   });
 });
