@@ -202,5 +202,13 @@ export async function measureScale(book: ScaleBook | null, rounds: number, verdi
     process.stdout.write(`  ${c.name}: Kexin ${entry.kexinMs.toFixed(1)} ms, reference ${entry.rawMs.toFixed(1)} ms\n`);
     verdicts.push({ measure: `${c.name} at ${book.size} (time vs reference)`, value: entry.ratio, target: c.target, kind: 'max' });
   }
-  return { size: book.size, channels: CHANNELS, results };
+  // Not a verdict: what any authenticated request costs here over HTTP, whatever it reads (the bench's
+  // fetch client included), for reading the ratios above against a reference that is one query.
+  const floor = () => gql('{ __typename }', {});
+  await floor();
+  const floorTimes: number[] = [];
+  for (let r = 0; r < Math.max(rounds, 5); r += 1) floorTimes.push(await timed(floor));
+  const httpFloorMs = median(floorTimes);
+  process.stdout.write(`  (HTTP floor: an authenticated { __typename } over HTTP ${httpFloorMs.toFixed(1)} ms)\n`);
+  return { size: book.size, channels: CHANNELS, results, httpFloorMs };
 }
