@@ -63,17 +63,20 @@ function pointReadSql(db: DataSource): PointSql {
     LEFT JOIN organization pc ON pc.id = p.channel_id
     LEFT JOIN policy_beneficiary b ON b.policy_id = p.id
     LEFT JOIN person bp ON bp.id = b.person_id`;
+  // The agreements are joined last: joined before the policy, they made MariaDB read the policy and its
+  // people per agreement row (eq_ref) instead of once as constants (~20% of the partner statement's
+  // MariaDB CPU, measured at 1M policies).
   const body = (scope: string, join = '') => `
-    FROM organization pn ${join}
-    INNER JOIN policy p ON p.insurer_id = pn.id AND p.policy_no = ? ${people}
+    FROM organization pn
+    INNER JOIN policy p ON p.insurer_id = pn.id AND p.policy_no = ? ${people} ${join}
     WHERE pn.code = ? AND pn.kind = 'INSURER' AND ${scope}`;
   // The checked form: driven by the caller's principal (uq_principal_key_hash, one row or none), the rest
   // LEFT JOINed so that a missing insurer or policy still answers the principal's row (issue 10 (a): the
   // key check rides on the read instead of a statement of its own).
   const checked = (scope: string, join = '') => `
     FROM principal av
-    LEFT JOIN organization pn ON pn.code = ? AND pn.kind = 'INSURER' ${join}
-    LEFT JOIN policy p ON p.insurer_id = pn.id AND p.policy_no = ? AND ${scope} ${people}
+    LEFT JOIN organization pn ON pn.code = ? AND pn.kind = 'INSURER'
+    LEFT JOIN policy p ON p.insurer_id = pn.id AND p.policy_no = ? AND ${scope} ${people} ${join}
     WHERE av.key_hash = ? AND av.id = ? AND av.revoked_at IS NULL`;
   const select = [
     selectColumns(db, OrganizationEntity, 'pn'),
@@ -112,13 +115,13 @@ export async function readPointPolicy(db: DataSource, reader: PointReader, insur
     rows =
       reader.kind === 'insurer'
         ? await preparedRows(db, sql.insurer, [policyNo, insurerCode, reader.insurerId])
-        : await preparedRows(db, sql.partner, [reader.partnerId, now, now, policyNo, insurerCode, reader.partnerId]);
+        : await preparedRows(db, sql.partner, [policyNo, reader.partnerId, now, now, insurerCode, reader.partnerId]);
   } else {
     const key = [check.keyHash, check.principalId];
     rows =
       reader.kind === 'insurer'
         ? await preparedRows(db, sql.insurerChecked, [insurerCode, policyNo, reader.insurerId, ...key])
-        : await preparedRows(db, sql.partnerChecked, [insurerCode, reader.partnerId, now, now, policyNo, reader.partnerId, ...key]);
+        : await preparedRows(db, sql.partnerChecked, [insurerCode, policyNo, reader.partnerId, reader.partnerId, now, now, ...key]);
     if (rows.length === 0) return KEY_REFUSED;
   }
   const first = rows[0];
