@@ -3,13 +3,13 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Actor } from './auth/actor';
-import { bearerToken } from './auth/api-keys';
+import { bearerToken, hashApiKey } from './auth/api-keys';
 import type { Config } from './config';
 import { createResolverContainer, createServices, type Services } from './container';
-import { contextForActor, type RequestContext } from './graphql/context';
+import { contextForActor, type PendingKeyCheck, type RequestContext } from './graphql/context';
 import { AppError, BadInputError, UnauthenticatedError } from './graphql/errors';
 import { formatError } from './graphql/format-error';
 import { complexityPlugin, errorLoggingPlugin, hideSuggestionsPlugin } from './graphql/plugins';
@@ -91,10 +91,21 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     if (!admitted) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    const { keyCheck } = admitted;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body: admitted.body },
-      context: async () => contextForActor(admitted.actor, new Date(), deps, requestId),
+      context: async () => contextForActor(admitted.actor, new Date(), deps, requestId, keyCheck),
     });
+    if (keyCheck && keyCheck.state !== 'confirmed') {
+      // The read did not confirm the remembered key (it refused it, or never ran: an error before it):
+      // confirm it now, before anything is answered. The operation only reads policies (selfConfirming), so a
+      // refused key has changed nothing, and no READ_PII entry was written (the mappers never ran).
+      if (keyCheck.state === 'pending') keyCheck.state = (await services.principals.authenticateHash(keyCheck.keyHash))?.principalId === keyCheck.principalId ? 'confirmed' : 'refused';
+      if (keyCheck.state === 'refused') {
+        services.principals.forgetKey(keyCheck.keyHash);
+        return refuseKey(res);
+      }
+    }
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -111,34 +122,43 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
    * (its declared size, then the key), and the document is measured before
    * Apollo validates it in one pass whose overlapping-fields rule is quadratic.
    */
-  async function admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<{ actor: Actor; body: unknown } | null> {
+  async function admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<{ actor: Actor; body: unknown; keyCheck: PendingKeyCheck | null } | null> {
     if (Number(req.headers['content-length']) > config.maxBodyBytes) {
       answerUnread(res, 413, errorBody(new BodyTooLargeError(config.maxBodyBytes)));
       return null;
     }
-    const actor = await authenticate(req.headers.authorization);
+    // One key lookup per request, the actor found is the one the context carries. A key that authenticated
+    // recently skips it, but only for an operation whose own statement confirms the key (selfConfirming);
+    // anything else is authenticated here, after the body, before any answer.
+    const token = bearerToken(req.headers.authorization);
+    const keyHash = token ? hashApiKey(token) : null;
+    const recent = keyHash ? services.principals.recentActor(keyHash) : null;
+    let actor = recent ?? (keyHash ? await services.principals.authenticateHash(keyHash) : null);
     if (!actor) {
-      res.setHeader('www-authenticate', 'Bearer');
-      answerUnread(res, 401, errorBody(new UnauthenticatedError()));
+      refuseKey(res);
       return null;
     }
     try {
       const body = req.method === 'POST' ? await readJsonBody(req, config.maxBodyBytes) : undefined;
       const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
-      if (typeof query === 'string') parseWithinLimits(schema, query);
-      return { actor, body };
+      const document = typeof query === 'string' ? parseWithinLimits(schema, query) : null;
+      if (recent && keyHash) {
+        if (req.method === 'POST' && document && selfConfirming(document)) return { actor, body, keyCheck: { keyHash, principalId: recent.principalId, state: 'pending' } };
+        actor = await services.principals.authenticateHash(keyHash);
+        if (!actor) {
+          refuseKey(res);
+          return null;
+        }
+      }
+      return { actor, body, keyCheck: null };
     } catch (error) {
-      if (error instanceof BodyTooLargeError) answerUnread(res, 413, errorBody(error));
+      // A remembered key is confirmed before any refusal is answered: a revoked key is UNAUTHENTICATED whatever it sent.
+      if (recent && keyHash && !(await services.principals.authenticateHash(keyHash))) refuseKey(res);
+      else if (error instanceof BodyTooLargeError) answerUnread(res, 413, errorBody(error));
       else if (error instanceof AppError) sendJson(res, 400, errorBody(error));
       else throw error;
       return null;
     }
-  }
-
-  /** One key lookup per request: the actor found here is the one the context carries. */
-  async function authenticate(header: string | undefined): Promise<Actor | null> {
-    const token = bearerToken(header);
-    return token ? services.principals.authenticate(token) : null;
   }
 
   async function health(res: http.ServerResponse): Promise<void> {
@@ -183,6 +203,32 @@ class BodyTooLargeError extends BadInputError {
 /** The GraphQL-shaped body of a refusal made outside Apollo, through the same formatError. */
 function errorBody(error: AppError): { errors: unknown[] } {
   return { errors: [formatError(error.toJSON(), error)] };
+}
+
+/** 401 for a missing, unknown or revoked key. */
+function refuseKey(res: http.ServerResponse): void {
+  res.setHeader('www-authenticate', 'Bearer');
+  answerUnread(res, 401, errorBody(new UnauthenticatedError()));
+}
+
+/** Whether each document is {@link selfConfirming}, by document (Apollo and parseWithinLimits hand the same node for the same text). */
+const selfConfirmingDocuments = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * A document that is one query operation selecting only `policy(…)` or
+ * only `policies(…)`, once, without directives: its resolver's statement
+ * confirms a remembered key (PolicyService.findOne and page), and it
+ * writes nothing, so a key found refused after execution has changed nothing.
+ */
+function selfConfirming(document: DocumentNode): boolean {
+  let known = selfConfirmingDocuments.get(document);
+  if (known === undefined) {
+    const [operation, ...others] = document.definitions;
+    const [field, ...more] = operation?.kind === Kind.OPERATION_DEFINITION && operation.operation === 'query' && !operation.directives?.length ? operation.selectionSet.selections : [];
+    known = others.length === 0 && more.length === 0 && field?.kind === Kind.FIELD && (field.name.value === 'policy' || field.name.value === 'policies') && !field.directives?.length;
+    selfConfirmingDocuments.set(document, known);
+  }
+  return known;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -18,6 +18,20 @@ export interface RequestContext {
   readonly now: Date;
   /** The whole ID numbers and phones this response shows, for its READ_PII entries. */
   readonly disclosures: PiiDisclosures;
+  /**
+   * Set when the HTTP handler took the actor from the recent-keys cache
+   * without a statement (src/server.ts): the key is still to be confirmed,
+   * by the point read's own statement or by the handler after execution,
+   * before anything is answered. Null when the actor was read for this request.
+   */
+  readonly keyCheck: PendingKeyCheck | null;
+}
+
+/** A key confirmation still owed (shared by Apollo's per-request copies of the context). */
+export interface PendingKeyCheck {
+  readonly keyHash: string;
+  readonly principalId: string;
+  state: 'pending' | 'confirmed' | 'refused';
 }
 
 /** What a context is made from besides its actor: the database its loaders read, the log its own is a child of. */
@@ -31,8 +45,8 @@ export interface ContextDeps {
  * authenticates before reading the body, and code acting outside a request
  * (the demo seed, the CLIs, the tests) names its actor itself.
  */
-export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID()): RequestContext {
-  return new Context(requestId, actor, now, deps);
+export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID(), keyCheck: PendingKeyCheck | null = null): RequestContext {
+  return new Context(requestId, actor, now, deps, keyCheck);
 }
 
 /**
@@ -52,6 +66,7 @@ class Context implements RequestContext {
     readonly actor: Actor | null,
     readonly now: Date,
     private readonly deps: ContextDeps,
+    readonly keyCheck: PendingKeyCheck | null,
   ) {
     this.loaders = createLoaders(deps.db, now);
   }

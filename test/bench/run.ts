@@ -76,6 +76,28 @@ function load(job: LoadJob): Promise<LoadResult> {
   });
 }
 
+/**
+ * CPU time (ms) the local MariaDB/MySQL server has used so far (utime +
+ * stime of its mariadbd/mysqld process, from /proc), or null when no such
+ * process runs on this machine: the server shares the cores with Kexin, so
+ * its CPU per request is part of what a request costs.
+ */
+function databaseCpuMs(): number | null {
+  if (TEST_DB !== 'mysql' || !fs.existsSync('/proc')) return null;
+  const ticks = 100; // USER_HZ on Linux
+  let total: number | null = null;
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!/^(mariadbd|mysqld)$/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total = (total ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return total;
+}
+
 /** CPU time (ms) this process spent while `work` ran. */
 async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
   const before = process.cpuUsage();
@@ -155,24 +177,27 @@ async function measureReads(app: TestApp, report: Record<string, unknown>, verdi
       list: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 50 }),
       list10: await statementsOf(app, baseUrl, bank.keys.SALES, LIST_PAGE, { first: 10 }),
     };
-    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; yardCpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
+    const rounds: Array<Record<string, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; dbCpuMsPerRequest: number | null; yardCpuMsPerRequest: number; yardRps: number; failures: number }>> = [];
     for (let r = 0; r < ROUNDS; r += 1) {
       const round: (typeof rounds)[number] = {};
       for (const [name, c] of Object.entries(cases)) {
         const yardBodies = name === 'list' ? listBody : pointBodies.slice(0, 50);
         const { result: yardResult, cpuMs: yardCpuMs } = await cpuOf(() => load({ url: yard.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: {}, bodies: yardBodies }));
         const kexin = () => load({ url: c.url, connections: CONNECTIONS, durationSeconds: SECONDS, headers: { authorization: `Bearer ${c.token}` }, bodies: [...c.bodies] });
+        const dbBefore = databaseCpuMs();
         const { result, cpuMs } = await cpuOf(() => (r === 0 ? profiled(name, kexin) : kexin()));
+        const dbAfter = databaseCpuMs();
         await settled();
-        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), yardCpuMsPerRequest: yardCpuMs / Math.max(1, yardResult.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
+        const dbCpuMsPerRequest = dbBefore === null || dbAfter === null ? null : (dbAfter - dbBefore) / Math.max(1, result.total);
+        round[name] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms, cpuMsPerRequest: cpuMs / Math.max(1, result.total), dbCpuMsPerRequest, yardCpuMsPerRequest: yardCpuMs / Math.max(1, yardResult.total), yardRps: yardResult.requestsPerSecond, failures: result.non2xx + result.errors + result.timeouts };
       }
       rounds.push(round);
-      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s (${v.cpuMsPerRequest.toFixed(2)}/${v.yardCpuMsPerRequest.toFixed(2)} ms CPU)`).join(', ')}\n`);
+      process.stdout.write(`  read round ${r + 1}/${ROUNDS}: ${Object.entries(round).map(([n, v]) => `${n} ${v.rps.toFixed(0)}/${v.yardRps.toFixed(0)} req/s (${v.cpuMsPerRequest.toFixed(2)}/${v.yardCpuMsPerRequest.toFixed(2)} ms CPU${v.dbCpuMsPerRequest === null ? '' : `, DB ${v.dbCpuMsPerRequest.toFixed(2)} ms`})`).join(', ')}\n`);
     }
     const summary: Record<string, unknown> = {};
     for (const name of Object.keys(cases)) {
       const of = (pick: (v: (typeof rounds)[number][string]) => number) => median(rounds.map((round) => pick(round[name]!)));
-      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), yardstickCpuMsPerRequest: of((v) => v.yardCpuMsPerRequest), cpuRatio: of((v) => v.yardCpuMsPerRequest / v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
+      const entry = { ratio: of((v) => v.rps / v.yardRps), rps: of((v) => v.rps), yardstickRps: of((v) => v.yardRps), p50Ms: of((v) => v.p50), p99Ms: of((v) => v.p99), cpuMsPerRequest: of((v) => v.cpuMsPerRequest), dbCpuMsPerRequest: rounds.every((round) => round[name]!.dbCpuMsPerRequest !== null) ? of((v) => v.dbCpuMsPerRequest!) : null, yardstickCpuMsPerRequest: of((v) => v.yardCpuMsPerRequest), cpuRatio: of((v) => v.yardCpuMsPerRequest / v.cpuMsPerRequest), failures: rounds.reduce((n, round) => n + round[name]!.failures, 0), statements: statements[name as keyof typeof statements] };
       summary[name] = entry;
       if (name === 'list') {
         verdicts.push({ measure: 'list page ratio', value: entry.ratio, target: 0.06, kind: 'min' });

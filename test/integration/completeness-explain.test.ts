@@ -13,8 +13,10 @@ import { benchRecord } from '../bench/records';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
+import { postGraphqlOk } from '../support/http';
 import { recordStatements } from '../support/sql';
 
+const POINT = 'query($i: String!, $p: String!) { policy(insurerCode: $i, policyNo: $p) { policyNo policyholder { name } insured { name } channel { code } beneficiaries { order person { name } } } }';
 const SUMMARY = 'query($i: String!, $g: SummaryDimension!, $from: Date, $to: Date) { completenessSummary(insurerCode: $i, groupBy: $g, from: $from, to: $to) { key total missingByField { field count } } }';
 const PAGE = 'query($i: String!, $after: String) { policies(filter: { insurerCode: $i, missingField: "policyholder.phone" }, first: 50, after: $after) { pageInfo { endCursor } edges { node { policyNo } } } }';
 
@@ -31,6 +33,8 @@ onMysql(`plans of the completeness views (MariaDB/MySQL only: SQLite runs skip t
   let app: TestApp;
   let insurerCode: string;
   let adminKey: string;
+  /** The SALES key of each bank of the books, by the bank's id. */
+  const bankKeys = new Map<string, string>();
 
   /** `size` policies of a new insurer in two bank channels, through the service's batch writer. */
   async function book(size: number, tag: string): Promise<{ code: string; adminKey: string }> {
@@ -38,7 +42,8 @@ onMysql(`plans of the completeness views (MariaDB/MySQL only: SQLite runs skip t
     const channels = [];
     for (let c = 0; c < 2; c += 1) {
       const bank = await createParty(app, 'BANK_CHANNEL', ['ADMIN', 'SALES'], { attested: true });
-      await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['SUBMIT_SALES'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
+      await createAgreement(app, { insurerCode: insurer.code, partnerCode: bank.code, scopes: ['SUBMIT_SALES', 'READ_POLICIES'], proposerKey: insurer.keys.ADMIN, signerKey: bank.keys.ADMIN });
+      bankKeys.set(bank.id, bank.keys.SALES);
       channels.push(await app.server.contextFor(bank.keys.SALES));
     }
     for (let start = 0, b = 0; start < size; start += MAX_BATCH_RECORDS, b += 1) {
@@ -97,5 +102,44 @@ onMysql(`plans of the completeness views (MariaDB/MySQL only: SQLite runs skip t
       expect(plan.find((r) => r.table === 'p')).toMatchObject({ type: 'eq_ref', key: 'PRIMARY' });
       for (const row of plan) expect(row.Extra ?? '').not.toMatch(/filesort|temporary/i);
     }
+  });
+
+  it.each([
+    ['the insurer', false],
+    ['the insurer, its key remembered (checked in the statement)', true],
+    ['a bank that sold it', false],
+    ['a bank that sold it, its key remembered (checked in the statement)', true],
+  ])('a point read by %s is one row per table by unique key, the agreements joined last: no filesort, no temporary table', async (who, remembered) => {
+    const [sold] = (await app.db.query('SELECT p.policy_no AS policyNo, p.channel_id AS channelId FROM policy p INNER JOIN organization o ON o.id = p.insurer_id WHERE o.code = ? AND p.channel_id IS NOT NULL LIMIT 1', [insurerCode])) as Array<{ policyNo: string; channelId: string }>;
+    const key = who.startsWith('the insurer') ? adminKey : bankKeys.get(sold!.channelId)!;
+    const url = await app.url();
+    const read = () => postGraphqlOk(url, key, POINT, { i: insurerCode, p: sold!.policyNo });
+    if (remembered) await read();
+    const plans = await plansOf('policy_beneficiary', async () => {
+      if (remembered) expect((await read()).data.policy.policyNo).toBe(sold!.policyNo);
+      else expect((await app.ok<{ policy: { policyNo: string } }>(key, POINT, { i: insurerCode, p: sold!.policyNo })).policy.policyNo).toBe(sold!.policyNo);
+    });
+    expect(plans).toHaveLength(1);
+    const plan = plans[0]!;
+    for (const row of plan) expect(row.Extra ?? '').not.toMatch(/filesort|temporary/i);
+    // The insurer, the policy, its people and its channel are constants (read once); the beneficiaries
+    // and, for a bank, its agreements last, by index.
+    for (const table of ['pn', 'p', 'ph', 'pi', 'pc', ...(remembered ? ['av'] : [])]) expect(plan.find((r) => r.table === table)).toMatchObject({ type: 'const' });
+    for (const row of plan) expect(['const', 'eq_ref', 'ref']).toContain(row.type);
+    if (who.startsWith('a bank')) expect(plan.at(-1)).toMatchObject({ table: 'a' });
+  });
+
+  it('over HTTP with a remembered key the same page also confirms the key: one const subquery on principal, the page plan unchanged', async () => {
+    const url = await app.url();
+    await postGraphqlOk(url, adminKey, PAGE, { i: insurerCode, after: null }); // remembers the key
+    const plans = await plansOf('policy_missing_field', () => postGraphqlOk(url, adminKey, PAGE, { i: insurerCode, after: null }));
+    expect(plans).toHaveLength(1);
+    const plan = plans[0]!;
+    expect(plan[0]).toMatchObject({ table: 'm', key: 'ix_missing_field' });
+    expect(plan.find((r) => r.table === 'p')).toMatchObject({ type: 'eq_ref', key: 'PRIMARY' });
+    const key = plan.find((r) => r.table === 'av');
+    expect(key).toMatchObject({ type: 'const' }); // one row by a unique key (its id or its key hash), read once
+    expect(['PRIMARY', 'uq_principal_key_hash']).toContain(key!.key);
+    for (const row of plan) expect(row.Extra ?? '').not.toMatch(/filesort|temporary/i);
   });
 });

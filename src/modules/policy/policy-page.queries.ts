@@ -5,7 +5,9 @@
  * builder and to hydrating two people and two organizations per policy
  * that the selection did not use. Here the people and the organizations
  * are joined only when the caller says the selection needs them; the
- * per-request loaders serve any field that asks otherwise.
+ * per-request loaders serve any field that asks otherwise. With a
+ * KeyCheck (a key remembered by the HTTP handler, src/server.ts), the page
+ * confirms the caller's key in the same statement.
  */
 import type { DataSource } from 'typeorm';
 import { hydrate, preparedRows, selectColumns } from '../../db/raw';
@@ -14,6 +16,7 @@ import { OrganizationEntity } from '../organization/organization.entity';
 import { PersonEntity } from './person.entity';
 import { SHOWN_PERSON_COLUMNS, type ShownPerson } from './person.mapper';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
+import { KEY_REFUSED, type KeyCheck } from './policy-read.queries';
 
 /** What the page is narrowed to, every code already resolved to ids. */
 export interface PageFilter {
@@ -51,9 +54,13 @@ export interface PageRow {
  * ix_policy_recent / ix_policy_channel_recent. Every join is to-one, so
  * LIMIT counts policies.
  */
-export async function readPolicyPage(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number): Promise<PageRow[]> {
-  const { sql, params } = pageSql(db, filter, joins, after, limit);
-  const rows = await preparedRows(db, sql, params);
+export async function readPolicyPage(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number): Promise<PageRow[]>;
+export async function readPolicyPage(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number, check: KeyCheck | null): Promise<PageRow[] | typeof KEY_REFUSED>;
+export async function readPolicyPage(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number, check: KeyCheck | null = null): Promise<PageRow[] | typeof KEY_REFUSED> {
+  const { sql, params } = pageSql(db, filter, joins, after, limit, check !== null);
+  const rows = await preparedRows(db, sql, check ? [check.keyHash, check.principalId, ...params] : params);
+  // The key check is a column of every row (an uncorrelated subquery, evaluated once): an empty page confirms nothing.
+  if (check && rows.length > 0 && (rows[0]!.key_ok === null || rows[0]!.key_ok === undefined)) return KEY_REFUSED;
   return rows.map((row) => ({
     policy: hydrate(db, PolicyEntity, row, 'p')!,
     people: joins.people ? present(['ph', 'pi'].map((alias) => hydrate(db, PersonEntity, row, alias, SHOWN_PERSON_COLUMNS))) : [],
@@ -113,7 +120,7 @@ function matching(filter: PageFilter): { from: string; where: string[]; params: 
  * validated integer, and MariaDB refuses a DOUBLE-typed LIMIT parameter),
  * so the prepared statements stay few.
  */
-function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number): { sql: string; params: string[] } {
+function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: string | null, limit: number, checked = false): { sql: string; params: string[] } {
   const { where, params, order, from: tables } = matching(filter);
   let from = tables;
   if (after !== null) {
@@ -121,6 +128,7 @@ function pageSql(db: DataSource, filter: PageFilter, joins: PageJoins, after: st
     params.push(after);
   }
   const select = [selectColumns(db, PolicyEntity, 'p')];
+  if (checked) select.unshift('(SELECT av.id FROM principal av WHERE av.key_hash = ? AND av.id = ? AND av.revoked_at IS NULL) AS key_ok');
   if (joins.people) {
     select.push(selectColumns(db, PersonEntity, 'ph', SHOWN_PERSON_COLUMNS), selectColumns(db, PersonEntity, 'pi', SHOWN_PERSON_COLUMNS));
     from += ' LEFT JOIN person ph ON ph.id = p.policyholder_id LEFT JOIN person pi ON pi.id = p.insured_id';

@@ -3,7 +3,7 @@ import { isKind, logActor, requireActor, type Actor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import type { CompletenessStatus } from '../../domain/enums';
 import { underwritingArt6_3 } from '../../domain/underwriting';
-import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
+import { BadInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
 import { isSqlite } from '../../db/dialect';
 import { isId } from '../../db/ids';
 import { decodeCursor, pageSize } from '../../graphql/pagination';
@@ -21,7 +21,7 @@ import { OrganizationEntity } from '../organization/organization.entity';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
-import { readPointPolicy, type PointReader } from './policy-read.queries';
+import { KEY_REFUSED, readPointPolicy, type PointReader } from './policy-read.queries';
 import { countPolicyPage, readPolicyPage, type PageFilter, type PageJoins } from './policy-page.queries';
 
 export interface PolicyFilterData {
@@ -89,13 +89,19 @@ export class PolicyService {
    * the caller's grant on it and the policy with everything the field
    * resolvers show come in ONE prepared statement (policy-read.queries.ts),
    * so a point read is that and the authentication; what it found is handed
-   * to the request's loaders.
+   * to the request's loaders. When the HTTP handler took the actor from the
+   * recent-keys cache (`ctx.keyCheck` pending), the same statement also
+   * confirms the key: a point read is then ONE statement, and a key revoked
+   * since it was cached is UNAUTHENTICATED (src/server.ts answers 401).
    */
   async findOne(ctx: RequestContext, insurerCode: string, policyNo: string): Promise<VisiblePolicy | null> {
     const actor = requireActor(ctx);
     const reader = pointReaderOf(actor);
     if (!reader) return null;
-    const found = await readPointPolicy(this.db, reader, normalizeCode(insurerCode), normalizePolicyNo(policyNo), ctx.now);
+    const check = ctx.keyCheck?.state === 'pending' ? ctx.keyCheck : null;
+    const found = await readPointPolicy(this.db, reader, normalizeCode(insurerCode), normalizePolicyNo(policyNo), ctx.now, check);
+    if (check) check.state = found === KEY_REFUSED ? 'refused' : 'confirmed';
+    if (found === KEY_REFUSED) throw new UnauthenticatedError();
     if (!found || !policyReadScope(actor, found.insurer, found.grant.scopes.has(READ_POLICIES) ? [found.insurer.id] : [])) return null;
     const { loaders } = ctx;
     for (const org of [found.insurer, found.channel]) if (org) loaders.organizationById.prime(org.id, org);
@@ -142,7 +148,12 @@ export class PolicyService {
     let counted: Promise<number> | null = null;
     const count = onlyMissingField(filter) ? () => this.countMissing(scope, resolved.missingField!) : () => countPolicyPage(this.db, resolved);
     const totalCount = (): Promise<number> => (counted ??= count());
-    const rows = await readPolicyPage(this.db, resolved, joins, after, first + 1);
+    const check = ctx.keyCheck?.state === 'pending' ? ctx.keyCheck : null;
+    const read = await readPolicyPage(this.db, resolved, joins, after, first + 1, check);
+    // An empty page confirms nothing (the key is a column of its rows): the key stays pending, for the HTTP handler.
+    if (check && (read === KEY_REFUSED || read.length > 0)) check.state = read === KEY_REFUSED ? 'refused' : 'confirmed';
+    if (read === KEY_REFUSED) throw new UnauthenticatedError();
+    const rows = read;
     const page = rows.slice(0, first);
     for (const row of page) {
       for (const person of row.people) ctx.loaders.personById.prime(person.id, person);
@@ -180,6 +191,11 @@ export class PolicyService {
       const found = await this.grants.organizationAndGrant(ctx, actor.organizationId, normalizeCode(insurerCode));
       if (!found || found.organization.kind !== 'INSURER') return null;
       return policyReadScope(actor, found.organization, found.grant.scopes.has(READ_POLICIES) ? [found.organization.id] : []);
+    }
+    if (insurerCode !== null && isKind(actor, 'INSURER')) {
+      // An insurer reads only its own book: its own code needs no lookup, any other is nothing (issue 10: the
+      // lookup was one of the missing-field page's three statements).
+      return normalizeCode(insurerCode) === actor.organizationCode ? policyReadScope(actor, null, []) : null;
     }
     if (insurerCode !== null) {
       named = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));

@@ -11,6 +11,10 @@ import type { OrganizationService } from '../organization/organization.service';
 import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entity';
 
+/** Keys {@link PrincipalService.recentActor} remembers at most, and for how long (ms). */
+export const RECENT_KEYS = 10_000;
+export const RECENT_KEY_MS = 60_000;
+
 export interface CreatedPrincipal {
   principal: PrincipalEntity;
   apiKey: string;
@@ -27,18 +31,61 @@ export class PrincipalService {
   private authenticateSql: string | null = null;
 
   /**
+   * Actors of keys that authenticated recently, by key hash (oldest first).
+   * Never an answer on its own: whoever uses one confirms the key in a
+   * statement of the same request (see {@link recentActor}).
+   */
+  private readonly recent = new Map<string, { actor: Actor; at: number }>();
+
+  /**
    * The actor behind an API key or the bootstrap token: one indexed read per
    * request, no cache, so a revoked key fails on the very next request. A
    * prepared statement outside TypeORM (src/db/raw.ts: it runs on every
    * request, and the query builder was most of its cost).
    */
   async authenticate(token: string): Promise<Actor | null> {
+    return this.authenticateHash(hashApiKey(token));
+  }
+
+  /** {@link authenticate} by the key's hash; remembers the actor for {@link recentActor}, forgets it when refused. */
+  async authenticateHash(keyHash: string): Promise<Actor | null> {
     this.authenticateSql ??= `SELECT ${selectColumns(this.db, PrincipalEntity, 'p')}, ${selectColumns(this.db, OrganizationEntity, 'o')}
       FROM principal p INNER JOIN organization o ON o.id = p.organization_id WHERE p.key_hash = ? AND p.revoked_at IS NULL`;
-    const [row] = await preparedRows(this.db, this.authenticateSql, [hashApiKey(token)]);
+    const [row] = await preparedRows(this.db, this.authenticateSql, [keyHash]);
     const principal = row ? hydrate(this.db, PrincipalEntity, row, 'p') : null;
     const org = row ? hydrate(this.db, OrganizationEntity, row, 'o') : null;
-    return principal && org ? actorOf(org, principal) : null;
+    const actor = principal && org ? actorOf(org, principal) : null;
+    this.recent.delete(keyHash);
+    if (actor) {
+      if (this.recent.size >= RECENT_KEYS) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(keyHash, { actor, at: Date.now() });
+    }
+    return actor;
+  }
+
+  /**
+   * The actor {@link authenticateHash} found for this key hash in the last
+   * {@link RECENT_KEY_MS}, unconfirmed: issue 10 (a), the point read
+   * confirms the key in its own statement (policy-read.queries.ts, the
+   * principal by key hash and not revoked) instead of a statement of its
+   * own, so revocation stays immediate. What a principal's actor holds
+   * besides the key and revocation (its roles, organization) never
+   * changes; its attestation can, and only writes look at it, which never
+   * take this path (src/server.ts). Null when none is remembered.
+   */
+  recentActor(keyHash: string): Actor | null {
+    const entry = this.recent.get(keyHash);
+    if (!entry) return null;
+    if (Date.now() - entry.at > RECENT_KEY_MS) {
+      this.recent.delete(keyHash);
+      return null;
+    }
+    return entry.actor;
+  }
+
+  /** Forgets a key found refused (revoked or replaced) by a confirmation outside {@link authenticateHash}. */
+  forgetKey(keyHash: string): void {
+    this.recent.delete(keyHash);
   }
 
   async findById(id: string): Promise<PrincipalEntity | null> {
@@ -113,6 +160,7 @@ export class PrincipalService {
       await this.transferLog.lockChain(em, chain);
       principal.revokedAt = new Date();
       await em.getRepository(PrincipalEntity).update({ id: principal.id }, { revokedAt: principal.revokedAt });
+      this.recent.delete(principal.keyHash); // a courtesy: every use of a remembered key confirms it anyway
       await this.transferLog.append(em, {
         insurerId: chain,
         operation: 'revokePrincipal',
