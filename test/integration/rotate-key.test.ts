@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { runRotateKey } from '../../src/cli/rotate-key';
 import { loadConfig } from '../../src/config';
-import { checkDataKey, DataKeyMismatchError, piiKeys } from '../../src/db/key-registry';
+import { checkDataKey, DataKeyMismatchError, IndexKeyMismatchError, piiKeys } from '../../src/db/key-registry';
 import { countByKey, rotateKeys, SEALED_COLUMNS, type RotationProgress } from '../../src/db/key-rotation';
 import { resolveSecrets } from '../../src/db/secrets';
 import { createLogger } from '../../src/logger';
@@ -64,7 +64,7 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
   /** A server on the test's database as a restart with `env` starts it: checkDataKey first, as main.ts does. */
   async function serverWith(keys: Record<string, string>): Promise<KexinServer> {
     const config = loadConfig({ ...cli.env, ...keys });
-    const server = await createServer({ config, db, log: createLogger(process.env.RK_DEBUG ? 'error' : 'silent'), secrets: resolveSecrets(config) });
+    const server = await createServer({ config, db, log: createLogger('silent'), secrets: resolveSecrets(config) });
     servers.push(server);
     await checkDataKey(db, server.services.pii);
     return server;
@@ -132,7 +132,6 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
    * correction.
    */
   async function trafficRound(server: KexinServer, round: string): Promise<void> {
-    if (process.env.RK_DEBUG) process.stderr.write(`round ${round} ${new Date().toISOString()}\n`);
     const read = await expectReadsAsExpected(server);
     await sell(server, [salesRecord(`RK-NEW-${round.toUpperCase()}`)]);
     const stored = [...expected.keys()].filter((no) => no.startsWith('RK-SEED-'));
@@ -174,7 +173,7 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
 
   /** `node dist/src/cli/rotate-key.js` as `npm run rotate-key` runs it, with this database and `keys`. */
   function spawnRotate(argv: string[], keys: Record<string, string>) {
-    const child = spawn(process.execPath, [CLI, ...argv], { env: { PATH: process.env.PATH ?? '', ...(process.env.RK_DEBUG ? { RK_DEBUG: '1' } : {}), ...cli.env, ...keys }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...argv], { env: { PATH: process.env.PATH ?? '', ...cli.env, ...keys }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let onProgress: (() => void) | null = null;
@@ -345,4 +344,15 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
     expect(await piiKeys(db)).toMatchObject({ active: [idOf(K3)], retired: expect.arrayContaining([idOf(K1), idOf(K2)]) });
     process.stdout.write(`rotate-key (${TEST_DB}): in-process second rotation ${result.resealed} values in ${result.batches} batches, ${seen.length} traffic rounds between them\n`);
   }, 60_000);
+
+  it('a blind-index key other than the recorded one is refused at start, not used to duplicate everyone', async () => {
+    const [{ key_id: recorded }] = (await db.query("SELECT key_id FROM exchange_key WHERE purpose = 'PII_INDEX'")) as Array<{ key_id: string }>;
+    await db.query("UPDATE exchange_key SET key_id = 'deadbeef' WHERE purpose = 'PII_INDEX'");
+    try {
+      await expect(checkDataKey(db, new PiiCipher(K3))).rejects.toThrow(IndexKeyMismatchError);
+    } finally {
+      await db.query("UPDATE exchange_key SET key_id = ? WHERE purpose = 'PII_INDEX'", [recorded]);
+    }
+    await expect(checkDataKey(db, new PiiCipher(K3))).resolves.toBeUndefined();
+  });
 });
