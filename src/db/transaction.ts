@@ -44,10 +44,14 @@ export interface TransactionOptions {
  * On the embedded SQLite, transactions run one at a time in arrival order.
  */
 export async function inTransaction<T>(db: DataSource, work: (em: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  if (isSqlite(db)) return enqueue(db, () => db.transaction(async (em) => {
-    await em.query(TAKE_WRITE_LOCK);
-    return work(em);
-  }));
+  if (isSqlite(db)) {
+    return enqueue(db, () =>
+      db.transaction(async (em) => {
+        await em.query(TAKE_WRITE_LOCK);
+        return work(em);
+      }),
+    );
+  }
   const backoff = options.backoffMs ?? 20;
   for (let attempt = 1; ; attempt += 1) {
     try {
