@@ -58,6 +58,7 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
   let before: Map<string, string>;
   let total: number;
   const servers: KexinServer[] = [];
+  const listenersBefore = process.listenerCount('SIGTERM');
   let batchNo = 0;
   let phoneNo = 0;
 
@@ -256,6 +257,31 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
     expect(await openAll(new PiiCipher(K2, [K1]))).toEqual(before);
     await expectReadsAsExpected(await serverWith(keyEnv(K2, K1)));
   }, 30_000);
+
+  it('SIGTERM stops after the batch in progress: exit 3, what is left said on stderr, the rest still readable', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    let signalled = false;
+    const io = {
+      out: (t: string) => out.push(t),
+      err: (t: string) => {
+        err.push(t);
+        // The handler rotate-key installs, called as the signal would call it, right after the first batch's progress line.
+        if (!signalled && / batch 1: /.test(t)) {
+          signalled = true;
+          process.emit('SIGTERM', 'SIGTERM');
+        }
+      },
+    };
+    const status = await runRotateKey(['--batch-size', '4'], { ...cli.env, ...keyEnv(K2, K1) }, io);
+    expect(signalled).toBe(true);
+    expect(status).toBe(3);
+    expect(JSON.parse(out.join(''))).toMatchObject({ finished: false, resealed: 4, batches: 1, remaining: total - 19 });
+    expect(err.join('')).toMatch(new RegExp(`stopped with ${total - 19} values still under an old key \\(4 re-encrypted in this run\\): run it again`));
+    expect(process.listenerCount('SIGTERM')).toBe(listenersBefore);
+    expect(await countByKey(db)).toEqual({ [idOf(K1)]: total - 19, [idOf(K2)]: 19 });
+    expect(await openAll(new PiiCipher(K2, [K1]))).toEqual(before);
+  });
 
   it('a run killed with SIGKILL mid-way is resumed while the server serves reads and writes; then all is under the new key and the old key is retired', async () => {
     const server = await serverWith(keyEnv(K2, K1));
