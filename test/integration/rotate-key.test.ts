@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -26,8 +26,9 @@ import { REGISTER_SALES_PERSON, salesRecord, SUBMIT_SALES, type SalesPayload } f
  * at the end every value is under the new key, the old key is retired (a
  * start with it alone is refused) and a start with only the new key reads
  * and matches as before (the blind-index key is kept, sealed under it). A
- * second rotation runs in-process with requests served between every batch.
- * The oracle is every sealed value opened before the rotation with the old
+ * second rotation runs in-process with requests served between every batch,
+ * and a third with a row rewritten between a batch's read and its update
+ * (that write is kept). The oracle is every sealed value opened before the rotation with the old
  * key and after it with only the new one.
  */
 const CLI = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'rotate-key.js');
@@ -194,6 +195,8 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
     cli = await startCliApp('kexin-rotate-');
     db = cli.app.db;
+    sqliteHandle = TEST_DB === 'sqlite' ? (db.driver as unknown as { databaseConnection: unknown }).databaseConnection : null;
+    mysqlUrl = cli.env.DATABASE_URL!;
     await checkDataKey(db, cli.app.services.pii); // what the first start records: PII key, index key id, the index key sealed
     insurer = await createParty(cli.app, 'INSURER', ['ADMIN', 'SERVICE'], { attested: true });
     broker = await createParty(cli.app, 'BROKER', ['ADMIN', 'SALES'], { attested: true });
@@ -381,4 +384,51 @@ describe(`rotate-key: re-encryption under a new data key while serving (${TEST_D
     }
     await expect(checkDataKey(db, new PiiCipher(K3))).resolves.toBeUndefined();
   });
+
+  it('a row written by someone else between a batch\'s read and its update keeps that write (counted as raced, not overwritten)', async () => {
+    const K4 = Buffer.alloc(32, 44);
+    const writer = new PiiCipher(K4); // what a server already on the new key seals
+    const newPhone = nextPhone();
+    let hit: string | null = null;
+    /** The first value the rotation opens: its row is rewritten at that moment, as a concurrent request would. */
+    class Interleaved extends PiiCipher {
+      override reseal(stored: string, keyId: string) {
+        if (hit === null) {
+          hit = stored;
+          concurrentWrite(
+            'UPDATE person SET phone_enc = ?, key_id = ?, id_number_enc = ? WHERE id_number_enc = ?',
+            [writer.encrypt(newPhone).value, writer.keyId, writer.encrypt(this.decrypt(stored, keyId)).value, stored],
+          );
+        }
+        return super.reseal(stored, keyId);
+      }
+    }
+    const pii = new Interleaved(K4, [K3]);
+    await checkDataKey(db, pii);
+    const result = await rotateKeys(db, pii, { batchSize: 1000 });
+    expect(result).toMatchObject({ finished: true, raced: 1, remaining: 0, retired: [idOf(K3)] });
+    const rows = (await db.query('SELECT phone_enc, key_id FROM person WHERE key_id = ? AND phone_enc IS NOT NULL', [writer.keyId])) as Array<{ phone_enc: string; key_id: string }>;
+    expect(rows.filter((r) => writer.decrypt(r.phone_enc, r.key_id) === newPhone)).toHaveLength(1);
+    expect(Object.keys(await countByKey(db))).toEqual([writer.keyId]);
+  });
 });
+
+/**
+ * A write to the test's database that completes before this returns, from
+ * outside the rotation's transaction on MySQL (the mysql client), inside it
+ * on SQLite (the same, only, connection): either way the row changes after
+ * the batch read it.
+ */
+function concurrentWrite(sql: string, params: string[]): void {
+  if (TEST_DB === 'sqlite') {
+    (sqliteHandle as { prepare(sql: string): { run(...p: string[]): unknown } }).prepare(sql).run(...params);
+    return;
+  }
+  const url = new URL(mysqlUrl);
+  const quoted = params.reduce((text, p) => text.replace('?', `'${p.replace(/[^A-Za-z0-9+/=:]/g, '')}'`), sql);
+  execFileSync('mysql', ['-h', url.hostname, '-P', url.port || '3306', '-u', decodeURIComponent(url.username), url.pathname.slice(1), '-e', quoted], {
+    env: { ...process.env, MYSQL_PWD: decodeURIComponent(url.password) },
+  });
+}
+let sqliteHandle: unknown = null;
+let mysqlUrl = '';
