@@ -44,7 +44,7 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const principals = new PrincipalService(db, organizations, transferLog);
   const agreements = new AgreementService(db, organizations, transferLog);
   const grants = new GrantService(db);
-  const pii = new PiiCipher(secrets.dataKey);
+  const pii = new PiiCipher(secrets.dataKey, config.previousDataKeys);
   const policies = new PolicyService(db, organizations, grants, transferLog);
   const sales = new SalesService(db, grants, transferLog, pii);
   const salesPeople = new SalesPeopleService(organizations, transferLog, pii);

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/data-source';
 import { bootstrap } from './db/bootstrap';
 import { durabilityWarning } from './db/durability';
-import { checkDataKey, DataKeyMismatchError } from './db/key-registry';
+import { checkDataKey, DataKeyMismatchError, IndexKeyMismatchError } from './db/key-registry';
 import { resolveSecrets, type Secrets } from './db/secrets';
 import { seedDemo, type DemoKey } from './cli/demo-seed';
 import { createLogger, type Logger } from './logger';
@@ -69,7 +69,7 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
   const server = await createServer({ config, db, log, secrets });
   running.server = server;
   await checkDataKey(db, server.services.pii).catch((error: unknown) => {
-    if (error instanceof DataKeyMismatchError) return fail(error.message);
+    if (error instanceof DataKeyMismatchError || error instanceof IndexKeyMismatchError) return fail(error.message);
     throw error;
   });
   if (running.stopping) return;

@@ -4,7 +4,7 @@
  *
  * Variables (see .env.example and the contract's "Running" table):
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
- * KEXIN_DATA_KEY, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
+ * KEXIN_DATA_KEY, KEXIN_DATA_KEY_PREVIOUS, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
  * KEXIN_SHUTDOWN_GRACE_MS, KEXIN_DB_POOL_SIZE, NODE_ENV, LOG_LEVEL.
  *
  * Every variable is checked by one zod schema; a bad start names every
@@ -35,6 +35,8 @@ export interface Config {
   readonly demo: boolean | null;
   /** 32-byte AES key for ID numbers and phones at rest; required with MySQL. */
   readonly dataKey: Buffer | null;
+  /** Older data keys (KEXIN_DATA_KEY_PREVIOUS, comma-separated): they only open values sealed before a rotation. */
+  readonly previousDataKeys: readonly Buffer[];
   /** Ed25519 private key (PKCS#8 PEM or base64 DER) that signs transfer-log checkpoints; checked to parse. */
   readonly signingKey: string | null;
   /** Largest request body read, in bytes (HTTP 413 beyond). */
@@ -99,6 +101,14 @@ function flag(name: string) {
   });
 }
 
+const BASE64_KEY = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** A 32-byte key in base64, or null when it is not one. */
+function key32(value: string): Buffer | null {
+  const key = Buffer.from(value, 'base64');
+  return key.length === 32 && BASE64_KEY.test(value) ? key : null;
+}
+
 const envSchema = z.object({
   PORT: wholeNumber('PORT', 0, 65535, 4000),
   DATABASE_URL: optionalText.transform((value, ctx) => {
@@ -126,6 +136,15 @@ const envSchema = z.object({
       return z.NEVER;
     }
     return key;
+  }),
+  KEXIN_DATA_KEY_PREVIOUS: optionalText.transform((value, ctx) => {
+    if (value === undefined) return [];
+    const keys = value.split(',').map((part) => key32(part.trim()));
+    if (keys.some((k) => k === null)) {
+      ctx.addIssue({ code: 'custom', message: 'KEXIN_DATA_KEY_PREVIOUS must be 32-byte keys encoded as base64, separated by commas' });
+      return z.NEVER;
+    }
+    return keys as Buffer[];
   }),
   KEXIN_SIGNING_KEY: optionalText.transform((value, ctx) => {
     if (value === undefined) return null;
@@ -179,6 +198,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     adminToken: e.KEXIN_ADMIN_TOKEN,
     demo: e.KEXIN_DEMO,
     dataKey: e.KEXIN_DATA_KEY,
+    previousDataKeys: Object.freeze([...e.KEXIN_DATA_KEY_PREVIOUS]),
     signingKey: e.KEXIN_SIGNING_KEY,
     maxBodyBytes: e.KEXIN_MAX_BODY_BYTES,
     shutdownGraceMs: e.KEXIN_SHUTDOWN_GRACE_MS,

@@ -12,6 +12,17 @@ const MAX_ATTEMPTS = 5;
  */
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
+/**
+ * First statement of every SQLite transaction: a write that changes nothing,
+ * so the write lock is taken at the start, waiting (busy_timeout) for another
+ * process's transaction. TypeORM begins deferred transactions; one that read
+ * first and then wanted to write while another process (npm run rotate-key
+ * on the server's file) had committed failed at once with "database is
+ * locked" instead of waiting (seen: submitSales answering
+ * INTERNAL_SERVER_ERROR during a rotation).
+ */
+const TAKE_WRITE_LOCK = 'UPDATE kexin_migrations SET id = id WHERE 1 = 0';
+
 export function isRetryableError(error: unknown): boolean {
   const e = error as { errno?: number; driverError?: { errno?: number } } | null;
   const errno = e?.errno ?? e?.driverError?.errno;
@@ -33,7 +44,14 @@ export interface TransactionOptions {
  * On the embedded SQLite, transactions run one at a time in arrival order.
  */
 export async function inTransaction<T>(db: DataSource, work: (em: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  if (isSqlite(db)) return enqueue(db, () => db.transaction(work));
+  if (isSqlite(db)) {
+    return enqueue(db, () =>
+      db.transaction(async (em) => {
+        await em.query(TAKE_WRITE_LOCK);
+        return work(em);
+      }),
+    );
+  }
   const backoff = options.backoffMs ?? 20;
   for (let attempt = 1; ; attempt += 1) {
     try {

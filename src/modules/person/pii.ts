@@ -16,9 +16,17 @@ import { canonicalIdNumber, idTypeFamily } from '../../domain/resident-id';
  * for encryption and one for the blind indexes, so neither use can weaken the
  * other. The key id stored beside every ciphertext is the first 8 hex
  * characters of SHA-256 of the encryption sub-key: decryption picks the key by
- * that id, so older keys can be kept for reading while new values are written
- * with the current one. (Rotating the index key needs the indexes recomputed;
- * it is not supported yet: the index key is the current key's.)
+ * that id, so older keys (KEXIN_DATA_KEY_PREVIOUS) are kept for reading while
+ * new values are written with the current one, and `npm run rotate-key`
+ * re-seals the stored values under the current key.
+ *
+ * The blind-index key is not rotated with the data key: its values are
+ * compared across rows (matching, the identity unique key, shared phones) and
+ * kept where they cannot be rewritten (hash-chained transfer-log entries,
+ * idempotency request hashes). It stays the one derived from the database's
+ * first data key, and is kept in the database sealed under every data key in
+ * use (exchange_key PII_INDEX_WRAP), so a start with only the new key after a
+ * rotation still indexes as before ({@link PiiCipher.useIndexKey}).
  *
  * Stored form: `v1:` + base64(iv (12 bytes) | tag (16 bytes) | ciphertext).
  */
@@ -61,20 +69,71 @@ export class PiiDecryptError extends Error {
   }
 }
 
+/** Public identity of a blind-index key (first 8 hex characters of SHA-256 of it), recorded as exchange_key PII_INDEX. */
+export function indexKeyIdOf(indexKey: Buffer): string {
+  return createHash('sha256').update(Buffer.from('kexin/pii-index/v1\u0000', 'utf8')).update(indexKey).digest('hex').slice(0, 8);
+}
+
 export class PiiCipher {
   private readonly current: KeyMaterial;
   private readonly byId: Map<string, KeyMaterial>;
+  private indexKey: Buffer;
 
-  /** `dataKey` seals new values; `olderKeys` (32 bytes each) can still open what they sealed. */
+  /**
+   * `dataKey` seals new values; `olderKeys` (32 bytes each) can still open
+   * what they sealed. The blind-index key is derived from `dataKey` until
+   * {@link useIndexKey} gives the database's own.
+   */
   constructor(dataKey: Buffer, olderKeys: readonly Buffer[] = []) {
     this.current = derive(dataKey);
     this.byId = new Map([this.current, ...olderKeys.map(derive)].map((k) => [k.keyId, k]));
     this.byId.set(this.current.keyId, this.current);
+    this.indexKey = this.current.indexKey;
+  }
+
+  /** Id of the blind-index key in use (see {@link indexKeyIdOf}). */
+  get indexKeyId(): string {
+    return indexKeyIdOf(this.indexKey);
+  }
+
+  /** Indexes with `key` from now on: the database's blind-index key, unwrapped at start (checkDataKey) after a rotation. */
+  useIndexKey(key: Buffer): void {
+    if (!Buffer.isBuffer(key) || key.length !== 32) throw new RangeError('the index key must be 32 bytes');
+    this.indexKey = Buffer.from(key);
+  }
+
+  /** The blind-index key sealed under the current data key: `keyId:sealed` (stored as exchange_key PII_INDEX_WRAP). */
+  wrapIndexKey(): string {
+    const sealed = this.encrypt(this.indexKey.toString('base64'));
+    return `${sealed.keyId}:${sealed.value}`;
+  }
+
+  /** Opens what {@link wrapIndexKey} wrote (under any key this cipher can open); throws {@link PiiDecryptError} otherwise. */
+  unwrapIndexKey(wrapped: string): Buffer {
+    const at = wrapped.indexOf(':');
+    const key = Buffer.from(this.decrypt(wrapped.slice(at + 1), wrapped.slice(0, at)), 'base64');
+    if (at < 1 || key.length !== 32) throw new PiiDecryptError('not a wrapped index key');
+    return key;
   }
 
   /** Id of the key new values are sealed with (stored in `key_id`). */
   get keyId(): string {
     return this.current.keyId;
+  }
+
+  /** Ids of every key this cipher can open values of (the current one first). */
+  get keyIds(): string[] {
+    return [this.current.keyId, ...[...this.byId.keys()].filter((id) => id !== this.current.keyId)];
+  }
+
+  /** Whether values sealed under `keyId` can be opened. */
+  canOpen(keyId: string): boolean {
+    return this.byId.has(keyId);
+  }
+
+  /** Opens a value sealed under any known key and seals it again under the current one (rotation). */
+  reseal(stored: string, keyId: string): Sealed {
+    return this.encrypt(this.decrypt(stored, keyId));
   }
 
   /** AES-256-GCM with a fresh random IV (cut from the pooled random bytes, never reused): the same text never seals to the same value twice. */
@@ -117,11 +176,11 @@ export class PiiCipher {
 
   /**
    * HMAC-SHA256 (hex, 64 characters) of `kind` and an already canonical
-   * value under the current index key: deterministic for one key, unrelated
+   * value under the index key: deterministic for one key, unrelated
    * across keys and across kinds.
    */
   blindIndex(kind: BlindIndexKind, canonicalValue: string): string {
-    return createHmac('sha256', this.current.indexKey).update(kind).update('\u0000').update(canonicalValue, 'utf8').digest('hex');
+    return createHmac('sha256', this.indexKey).update(kind).update('\u0000').update(canonicalValue, 'utf8').digest('hex');
   }
 
   /**

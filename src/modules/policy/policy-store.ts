@@ -38,15 +38,17 @@ export const POLICY_OVERWRITE = [
 /**
  * One key id covers both sealed columns of a person row: after new values
  * were sealed (with the current key) into `sealed` of them, re-seals the
- * other one when it was sealed under an older key (rotation) and sets
- * `keyId` to the current key. Used by submitCorrection.
+ * others when they were sealed under an older key (rotation) and sets
+ * `keyId` to the current key. Also when nothing new was sealed: a row read
+ * before rotate-key re-sealed it and written back after must not put the
+ * old key's ciphertext back. Used by submitSales and submitCorrection.
  */
 export function settlePersonKey(
   pii: Pick<PiiCipher, 'keyId' | 'encrypt' | 'decrypt'>,
   row: Pick<PersonEntity, 'idNumberEnc' | 'phoneEnc' | 'keyId'>,
   sealed: { idNumber: boolean; phone: boolean },
 ): void {
-  if (!sealed.idNumber && !sealed.phone) return;
+  if (!sealed.idNumber && !sealed.phone && row.keyId === null) return;
   if (row.keyId !== null && row.keyId !== pii.keyId) {
     if (!sealed.idNumber && row.idNumberEnc !== null) row.idNumberEnc = pii.encrypt(pii.decrypt(row.idNumberEnc, row.keyId)).value;
     if (!sealed.phone && row.phoneEnc !== null) row.phoneEnc = pii.encrypt(pii.decrypt(row.phoneEnc, row.keyId)).value;
