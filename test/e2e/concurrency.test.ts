@@ -55,7 +55,8 @@ function prng(seed: number): () => number {
 
 const SEED = Number(process.env.KEXIN_RACE_SEED ?? 20261203);
 /** The soak counts take minutes (10,000 correction attempts, 40 steps per writer). */
-const TIMEOUT_MS = SOAK ? 900_000 : 60_000;
+// Generous: the figures are counts, not times; a loaded CI machine took 140 s for the MariaDB file once.
+const TIMEOUT_MS = SOAK ? 900_000 : 300_000;
 
 describe(`concurrency over HTTP (${TEST_DB})`, () => {
   let app: TestApp;

@@ -251,8 +251,14 @@ describe(`every rule fails closed when its data source throws (${TEST_DB})`, () 
     for (const { kind, field } of rootFields(app.server.schema)) {
       const call = await CALLS[field.name]!();
       const before = await okEntries();
-      const spy = jest.spyOn(app.services.principals, 'authenticate').mockRejectedValue(new Error('simulated failure'));
-      const { status, json } = await postGraphql(url, call.query, { variables: call.variables, headers: { authorization: `Bearer ${call.key}` } }).finally(() => spy.mockRestore());
+      // A key remembered from an earlier request skips the lookup for policy/policies: the read's own statement
+      // confirms it (src/server.ts), and that statement failing is the "point read" source below. Forget them here.
+      const forget = jest.spyOn(app.services.principals, 'recentActor').mockReturnValue(null);
+      const spy = jest.spyOn(app.services.principals, 'authenticateHash').mockRejectedValue(new Error('simulated failure'));
+      const { status, json } = await postGraphql(url, call.query, { variables: call.variables, headers: { authorization: `Bearer ${call.key}` } }).finally(() => {
+        spy.mockRestore();
+        forget.mockRestore();
+      });
       pairs += 1;
       const why = notClosed(field.name, json, kind === 'mutation', before, await okEntries());
       if (why || status < 500) failures.push(`${field.name}: HTTP ${status}, ${why ?? 'no 5xx'}`);
