@@ -66,7 +66,7 @@ function walk(entry, visit) {
 /** Why dist/ is not current for `target` (null when it is): 'none', 'changed' or 'missing-output', with a detail. */
 function staleness(target) {
   const stamp = statOrNull(path.join(DIST, target.stamp));
-  if (!stamp) return { kind: 'none', detail: `no successful build yet (dist/${target.stamp} is absent)` };
+  if (!stamp) return { kind: 'none', detail: `no successful build yet, dist/${target.stamp} is absent` };
   let changed = null;
   let missing = null;
   const check = (file, stat) => {
