@@ -6,6 +6,8 @@
  *   node scripts/build.js                  `npm run build`: tsc -b tsconfig.build.json (src, migrations,
  *                                          ormconfig.ts → dist; incremental, so little changes cost little)
  *   node scripts/build.js --with-tests     the same with tsconfig.json (also test/ → dist/test): `npm test`, bench
+ *   node scripts/build.js --force          compile everything even where tsc -b thinks it is up to date
+ *                                          (`npm run build -- --force`; sources copied in with old times)
  *   node scripts/build.js --if-stale       what `npm start` and every CLI run first: nothing at all (no tsc is
  *                                          loaded) when the last successful build is newer than every input
  *   node scripts/build.js --prepare        npm's `prepare` (npm install / npm ci): --if-stale, but skipped with a
@@ -36,12 +38,13 @@ const TARGETS = {
 const SETTINGS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
 function parseArgs(argv) {
-  const opts = { withTests: false, ifStale: false, prepare: false };
+  const opts = { withTests: false, ifStale: false, prepare: false, force: false };
   for (const arg of argv) {
     if (arg === '--with-tests') opts.withTests = true;
+    else if (arg === '--force') opts.force = true;
     else if (arg === '--if-stale') opts.ifStale = true;
     else if (arg === '--prepare') opts.prepare = opts.ifStale = true;
-    else throw new Error(`unknown argument ${arg} (use --with-tests, --if-stale or --prepare)`);
+    else throw new Error(`unknown argument ${arg} (use --with-tests, --if-stale, --prepare or --force)`);
   }
   return opts;
 }
@@ -104,7 +107,7 @@ function main(argv) {
   }
   const target = opts.withTests ? TARGETS.all : TARGETS.src;
   const stale = staleness(target);
-  if (opts.ifStale && !stale) return 0;
+  if (opts.ifStale && !opts.force && !stale) return 0;
 
   if (opts.prepare && !fs.existsSync(path.join(ROOT, 'src'))) {
     console.error('build: no src/ here yet: not building at install (run npm run build once the sources are in place)');
@@ -131,7 +134,7 @@ function main(argv) {
   for (const t of done) fs.rmSync(path.join(DIST, t.stamp), { force: true });
   const args = [tsc, '-b', target.config];
   // tsc -b does not see a deleted output; --force compiles everything again.
-  if (stale && stale.kind === 'missing-output') args.push('--force');
+  if (opts.force || (stale && stale.kind === 'missing-output')) args.push('--force');
   const child = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
   if (child.error) {
     console.error(`build: could not run tsc: ${child.error.message}`);

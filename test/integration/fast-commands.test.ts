@@ -302,6 +302,7 @@ describe(`scripts/build.js decides when to compile (${TEST_DB})`, () => {
     expect(build('--if-stale', '--with-tests')).toEqual({ status: 0, err: '', calls: [] });
     expect(build()).toEqual({ status: 0, err: '', calls: ['-b tsconfig.build.json'] });
     expect(build('--with-tests')).toEqual({ status: 0, err: '', calls: ['-b tsconfig.json'] });
+    expect(build('--force')).toEqual({ status: 0, err: '', calls: ['-b tsconfig.build.json --force'] });
   });
 
   it('a deleted output is compiled again with --force (tsc -b alone does not see it)', () => {
