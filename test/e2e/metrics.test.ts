@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type KexinServer } from '../../src/server';
 import { createDataSource } from '../../src/db/data-source';
 import { inTransaction } from '../../src/db/transaction';
@@ -6,8 +10,8 @@ import { createLogger } from '../../src/logger';
 import { newId } from '../../src/db/ids';
 import { OrganizationEntity } from '../../src/modules/organization/organization.entity';
 import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
-import { startTestApp, type TestApp } from '../support/app';
-import { TEST_DB } from '../support/db';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
+import { createTestDatabase, TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { person, salesRecord, SUBMIT_SALES } from '../support/sales';
 
@@ -345,5 +349,52 @@ describe(`GET /metrics (${TEST_DB})`, () => {
       // Its own registry: the requests of the first server are not in it.
       expect(scraped.samples.has(key('kexin_graphql_requests_total', { operation: 'submitSales', outcome: 'ok' }))).toBe(false);
     });
+  });
+
+  it('is served by the real entry point on KEXIN_METRICS_PORT, and the port closes with a SIGTERM', async () => {
+    const main = path.join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-metrics-'));
+    const database = await createTestDatabase();
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      KEXIN_METRICS_PORT: '0',
+      KEXIN_DEMO: 'false',
+      KEXIN_ADMIN_TOKEN: ADMIN_TOKEN,
+      KEXIN_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+      DATABASE_URL: database.config.type === 'mysql' ? database.config.url : `sqlite:${path.join(dir, 'kexin.sqlite')}`,
+    };
+    const child = spawn(process.execPath, [main], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let listening: { port: number; metricsPort: number; metricsToken: boolean } | undefined;
+      for (let i = 0; i < 600 && !listening && child.exitCode === null; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const line = output.split('\n').find((l) => l.includes('"kexin listening"'));
+        if (line) listening = JSON.parse(line);
+      }
+      if (!listening) throw new Error(`the server did not start:\n${output}`);
+      expect(listening.metricsPort).toEqual(expect.any(Number));
+      expect(listening.metricsToken).toBe(false);
+      expect(listening.metricsPort).not.toBe(listening.port);
+      const me = await fetch(`http://127.0.0.1:${listening.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query: '{ me { id } }' }) });
+      expect(me.status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${listening.port}/metrics`)).status).toBe(404);
+      const scraped = await scrape(null, `http://127.0.0.1:${listening.metricsPort}`);
+      expect(value(scraped, 'kexin_graphql_requests_total', { operation: 'me', outcome: 'ok' })).toBe(1);
+      expect(value(scraped, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${listening.metricsPort}/metrics`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+      await database.drop();
+    }
   });
 });
