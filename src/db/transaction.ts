@@ -19,7 +19,7 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
  */
 const retryObservers = new WeakMap<DataSource, (errno: number | undefined) => void>();
 
-/** Calls `observer` with the errno (1213/1205) of every retry `inTransaction` makes on `db`. */
+/** Calls `observer` with the errno (1213/1205) of every retry `inTransaction` makes on `db` (one observer per data source: the last server built on it). */
 export function observeRetries(db: DataSource, observer: (errno: number | undefined) => void): void {
   retryObservers.set(db, observer);
 }
