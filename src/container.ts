@@ -3,6 +3,8 @@ import type { ContainerType } from 'type-graphql';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
+import { observeRetries } from './db/transaction';
+import { Metrics } from './metrics';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { AgreementService } from './modules/agreement/agreement.service';
 import { GrantService } from './modules/agreement/grant.service';
@@ -33,26 +35,29 @@ import { TransferLogWriter } from './modules/transfer-log/transfer-log.writer';
  * Composition root: every service, built once per server from the database
  * and the config. `transferLog` is the log's writer, the one every write path
  * gets; its reader, verifier and checkpoints serve the transfer-log queries
- * and the command line.
+ * and the command line. `metrics` (its own registry per server) is what the
+ * writer, the verifier, submitSales and inTransaction's retries count into.
  */
-export function createServices(db: DataSource, config: Config, log: Logger, secrets: Secrets) {
+export function createServices(db: DataSource, config: Config, log: Logger, secrets: Secrets, metrics: Metrics = new Metrics()) {
+  observeRetries(db, (errno) => metrics.transactionRetried(errno));
+  metrics.watchPool(db);
   const organizations = new OrganizationService(db);
-  const transferLog = new TransferLogWriter(db, organizations, log);
+  const transferLog = new TransferLogWriter(db, organizations, log, metrics);
   const transferLogReader = new TransferLogReader(db, organizations);
   const transferLogCheckpoints = new TransferLogCheckpoints(db, transferLogReader, secrets, log);
-  const transferLogVerifier = new TransferLogVerifier(db, transferLogReader, transferLogCheckpoints);
+  const transferLogVerifier = new TransferLogVerifier(db, transferLogReader, transferLogCheckpoints, metrics);
   const principals = new PrincipalService(db, organizations, transferLog);
   const agreements = new AgreementService(db, organizations, transferLog);
   const grants = new GrantService(db);
   const pii = new PiiCipher(secrets.dataKey, config.previousDataKeys);
   const policies = new PolicyService(db, organizations, grants, transferLog);
-  const sales = new SalesService(db, grants, transferLog, pii);
+  const sales = new SalesService(db, grants, transferLog, pii, metrics);
   const salesPeople = new SalesPeopleService(organizations, transferLog, pii);
   const summary = new SummaryService(db, organizations, grants, policies);
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
   const correctionHistory = new CorrectionHistoryService(db, policies);
-  return { db, config, log, secrets, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections, correctionHistory };
+  return { db, config, log, secrets, metrics, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections, correctionHistory };
 }
 
 export type Services = ReturnType<typeof createServices>;

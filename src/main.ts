@@ -77,6 +77,10 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
     if ((error as { code?: string }).code === 'EADDRINUSE') return fail(`port ${config.port} is already in use: stop the other server or set PORT`);
     throw error;
   });
+  const metricsPort = await server.listenMetrics().catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'EADDRINUSE') return fail(`KEXIN_METRICS_PORT ${config.metrics.port} is already in use: stop the other server or choose another port`);
+    throw error;
+  });
 
   const { generatedToken, created } = await bootstrap(server.services, config.adminToken);
   if (generatedToken) print(['Bootstrap admin token (EXCHANGE ADMIN). It is shown ONCE; keep it:', `  ${generatedToken}`]);
@@ -86,7 +90,7 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
   if (running.stopping) return;
   // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
   running.stopCheckpoints = startCheckpointScheduler(server.services.transferLogCheckpoints, log);
-  log.info({ port, database: config.database.type, keyFile: secrets.keyFile, shutdownGraceMs: config.shutdownGraceMs }, 'kexin listening');
+  log.info({ port, metricsPort, metricsToken: config.metrics.token !== null, database: config.database.type, keyFile: secrets.keyFile, shutdownGraceMs: config.shutdownGraceMs }, 'kexin listening');
 }
 
 /**

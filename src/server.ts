@@ -19,12 +19,17 @@ import { piiReadLogPlugin } from './modules/policy/pii-read.plugin';
 import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
 import { drainable, type DrainResult } from './http-drain';
+import { Metrics, observeUnadmitted, requestMetricsPlugin, serveMetrics } from './metrics';
 
 export interface KexinServer {
   apollo: ApolloServer<RequestContext>;
   http: http.Server;
   services: Services;
   schema: GraphQLSchema;
+  /** This server's metrics (its own registry), served at GET /metrics. */
+  metrics: Metrics;
+  /** Starts the separate metrics listener on 127.0.0.1:config.metrics.port and returns its port; null when none is configured. */
+  listenMetrics(): Promise<number | null>;
   /** Builds the context a request with this bearer token would get (tests use it with executeOperation). */
   contextFor(token: string | null): Promise<RequestContext>;
   listen(port: number, host?: string): Promise<number>;
@@ -38,9 +43,14 @@ export interface KexinServer {
   stop(graceMs?: number): Promise<DrainResult>;
 }
 
-/** Apollo on a plain node:http server: POST/GET /graphql and GET /health. Used by main and by the tests. */
+/** Apollo on a plain node:http server: POST/GET /graphql, GET /health and GET /metrics. Used by main and by the tests. */
 export async function createServer({ config, db, log, secrets }: { config: Config; db: DataSource; log: Logger; secrets: Secrets }): Promise<KexinServer> {
-  const services = createServices(db, config, log, secrets);
+  const metrics = new Metrics();
+  const services = createServices(db, config, log, secrets, metrics);
+  const metricsServed = config.metrics.token !== null || config.metrics.port !== null;
+  if (metricsServed) metrics.collectProcessMetrics();
+  // Without a token the main port never serves metrics (404); a separate port is bound to loopback only.
+  const metricsHttp = config.metrics.port === null ? null : http.createServer((req, res) => void answerMetrics(req, res, true));
   const schema = await buildServedSchema(createResolverContainer(services));
   const httpServer = http.createServer();
   const drain = drainable(httpServer);
@@ -62,7 +72,8 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       ApolloServerPluginCacheControlDisabled(),
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
-      piiReadLogPlugin({ db, transferLog: services.transferLog, log }),
+      // Counts and times every request; wraps the READ_PII plugin, which can still replace the response as it is sent.
+      requestMetricsPlugin(metrics, piiReadLogPlugin({ db, transferLog: services.transferLog, log, metrics })),
       ...(config.production ? [ApolloServerPluginLandingPageDisabled(), hideSuggestionsPlugin()] : []),
     ],
   });
@@ -80,15 +91,17 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+    const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/health') return health(res);
+    if (url.pathname === '/metrics' && config.metrics.token !== null) return answerMetrics(req, res, false);
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found: use POST /graphql or GET /health' });
     if (req.method !== 'POST' && req.method !== 'GET') {
       res.setHeader('allow', 'GET, POST');
       return sendJson(res, 405, { errors: [{ message: 'Use POST /graphql', extensions: { code: 'BAD_USER_INPUT' } }] });
     }
     const admitted = await admit(req, res, url);
-    if (!admitted) return;
+    if (!admitted) return observeUnadmitted(metrics, res.statusCode, started);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     const { keyCheck } = admitted;
@@ -161,6 +174,16 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     }
   }
 
+  async function answerMetrics(req: http.IncomingMessage, res: http.ServerResponse, loopbackPort: boolean): Promise<void> {
+    try {
+      await serveMetrics(metrics, req, res, config.metrics.token, loopbackPort);
+    } catch (err) {
+      log.error({ err }, 'metrics scrape failed');
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    }
+  }
+
   async function health(res: http.ServerResponse): Promise<void> {
     try {
       await withTimeout(db.query('SELECT 1'), 3000);
@@ -175,6 +198,16 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     http: httpServer,
     services,
     schema,
+    metrics,
+    listenMetrics: () =>
+      new Promise((resolve, reject) => {
+        if (!metricsHttp) return resolve(null);
+        metricsHttp.once('error', reject);
+        metricsHttp.listen(config.metrics.port ?? 0, '127.0.0.1', () => {
+          const address = metricsHttp.address();
+          resolve(typeof address === 'object' && address ? address.port : config.metrics.port);
+        });
+      }),
     contextFor: async (token) => contextForActor(token ? await services.principals.authenticate(token) : null, new Date(), deps),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
@@ -187,6 +220,11 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     inFlight: () => drain.inFlight(),
     stop: async (graceMs = config.shutdownGraceMs) => {
       const result = await drain.stop(graceMs);
+      if (metricsHttp?.listening) {
+        const closed = new Promise<void>((resolve) => metricsHttp.close(() => resolve()));
+        metricsHttp.closeAllConnections();
+        await closed;
+      }
       await apollo.stop();
       return result;
     },

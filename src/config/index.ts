@@ -5,7 +5,8 @@
  * Variables (see .env.example and the contract's "Running" table):
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
  * KEXIN_DATA_KEY, KEXIN_DATA_KEY_PREVIOUS, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
- * KEXIN_SHUTDOWN_GRACE_MS, KEXIN_DB_POOL_SIZE, NODE_ENV, LOG_LEVEL.
+ * KEXIN_SHUTDOWN_GRACE_MS, KEXIN_DB_POOL_SIZE, KEXIN_METRICS_TOKEN,
+ * KEXIN_METRICS_PORT, NODE_ENV, LOG_LEVEL.
  *
  * Every variable is checked by one zod schema; a bad start names every
  * wrong variable, what it must be and what it got (never a secret's value).
@@ -45,6 +46,15 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly production: boolean;
   readonly logLevel: LogLevel;
+  /** GET /metrics (src/metrics.ts); off (404) when neither is set. */
+  readonly metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** Bearer token a scrape must send (KEXIN_METRICS_TOKEN); with it, /metrics is served on the main port too. */
+  readonly token: string | null;
+  /** A separate port bound to 127.0.0.1 for /metrics only (KEXIN_METRICS_PORT; 0 = any free port); null = none. */
+  readonly port: number | null;
 }
 
 export class ConfigError extends Error {
@@ -162,6 +172,22 @@ const envSchema = z.object({
   KEXIN_MAX_BODY_BYTES: wholeNumber('KEXIN_MAX_BODY_BYTES', 1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_BODY_BYTES, ' (bytes)'),
   KEXIN_SHUTDOWN_GRACE_MS: wholeNumber('KEXIN_SHUTDOWN_GRACE_MS', 1, 3_600_000, DEFAULT_SHUTDOWN_GRACE_MS, ' (milliseconds)'),
   KEXIN_DB_POOL_SIZE: wholeNumber('KEXIN_DB_POOL_SIZE', 1, 1000, DEFAULT_DB_POOL_SIZE, ' (connections)'),
+  KEXIN_METRICS_TOKEN: optionalText.transform((value, ctx) => {
+    if (value !== undefined && (value.length < 24 || /\s/.test(value))) {
+      ctx.addIssue({ code: 'custom', message: 'KEXIN_METRICS_TOKEN must be at least 24 characters without spaces (openssl rand -hex 24)' });
+      return z.NEVER;
+    }
+    return value ?? null;
+  }),
+  KEXIN_METRICS_PORT: optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: `KEXIN_METRICS_PORT must be a whole number from 0 to 65535, got ${got(value)}` });
+      return z.NEVER;
+    }
+    return n;
+  }),
   NODE_ENV: optionalText,
   LOG_LEVEL: optionalText.transform((value, ctx) => {
     if (value === undefined) return null;
@@ -191,6 +217,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (e.DATABASE_URL.type === 'mysql' && !e.KEXIN_DATA_KEY && options.requireDataKey !== false) {
     throw new ConfigError('KEXIN_DATA_KEY is required with a MySQL DATABASE_URL (32 bytes, base64: `openssl rand -base64 32`)');
   }
+  if (e.KEXIN_METRICS_PORT !== null && e.KEXIN_METRICS_PORT !== 0 && e.KEXIN_METRICS_PORT === e.PORT) {
+    throw new ConfigError(`KEXIN_METRICS_PORT must differ from PORT (${e.PORT}): the metrics port is a separate loopback listener`);
+  }
   return Object.freeze({
     port: e.PORT,
     database: e.DATABASE_URL.type === 'mysql' ? { ...e.DATABASE_URL, poolSize: e.KEXIN_DB_POOL_SIZE } : e.DATABASE_URL,
@@ -204,6 +233,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     shutdownGraceMs: e.KEXIN_SHUTDOWN_GRACE_MS,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    metrics: Object.freeze({ token: e.KEXIN_METRICS_TOKEN, port: e.KEXIN_METRICS_PORT }),
   });
 }
 

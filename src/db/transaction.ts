@@ -23,9 +23,25 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
  */
 const TAKE_WRITE_LOCK = 'UPDATE kexin_migrations SET id = id WHERE 1 = 0';
 
-export function isRetryableError(error: unknown): boolean {
+/**
+ * Who hears of every retry on a data source (the server's metrics): per data
+ * source rather than per call, so each of the write paths that call
+ * inTransaction is counted without passing an option through all of them.
+ */
+const retryObservers = new WeakMap<DataSource, (errno: number | undefined) => void>();
+
+/** Calls `observer` with the errno (1213/1205) of every retry `inTransaction` makes on `db` (one observer per data source: the last server built on it). */
+export function observeRetries(db: DataSource, observer: (errno: number | undefined) => void): void {
+  retryObservers.set(db, observer);
+}
+
+function errnoOf(error: unknown): number | undefined {
   const e = error as { errno?: number; driverError?: { errno?: number } } | null;
-  const errno = e?.errno ?? e?.driverError?.errno;
+  return e?.errno ?? e?.driverError?.errno;
+}
+
+export function isRetryableError(error: unknown): boolean {
+  const errno = errnoOf(error);
   return errno !== undefined && RETRYABLE_ERRNOS.has(errno);
 }
 
@@ -59,6 +75,7 @@ export async function inTransaction<T>(db: DataSource, work: (em: EntityManager)
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isRetryableError(error)) throw error;
       options.onRetry?.(attempt, error);
+      retryObservers.get(db)?.(errnoOf(error));
       const delay = backoff * 2 ** (attempt - 1);
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
     }

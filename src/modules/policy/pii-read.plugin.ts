@@ -4,6 +4,7 @@ import { logActor } from '../../auth/actor';
 import type { RequestContext } from '../../graphql/context';
 import { inTransaction } from '../../db/transaction';
 import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
 import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 
 const WITHHELD = 'Internal server error: quote the x-request-id response header when reporting it';
@@ -18,7 +19,7 @@ const WITHHELD = 'Internal server error: quote the x-request-id response header 
  * written the response is withheld (an error, no data): personal data never
  * leaves without its record.
  */
-export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<TransferLogWriter, 'append'>; log: Logger }): ApolloServerPlugin<RequestContext> {
+export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<TransferLogWriter, 'append'>; log: Logger; metrics?: Pick<Metrics, 'piiDisclosed'> }): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -41,6 +42,7 @@ export function piiReadLogPlugin(deps: { db: DataSource; transferLog: Pick<Trans
                 });
               }
             });
+            deps.metrics?.piiDisclosed(reads.length, reads.reduce((n, read) => n + read.policyNos.length, 0));
           } catch (err) {
             (contextValue.log ?? deps.log).error({ err }, 'could not log a READ_PII disclosure: response withheld');
             if (response.body.kind === 'single') {

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { logActor, requireActor, requireAttestation, type Actor } from '../../auth/actor';
 import { maySubmitSales } from './sales.access';
 import type { RequestContext } from '../../graphql/context';
+import type { Metrics, SalesVerdict } from '../../metrics';
 import { AgreementInactiveError, BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { insertRows } from '../../db/bulk';
 import { isDuplicateKeyError } from '../../db/dialect';
@@ -61,6 +62,7 @@ export class SalesService {
     private readonly grants: GrantService,
     private readonly log: SalesLog,
     private readonly pii: PiiCipher,
+    private readonly metrics: Pick<Metrics, 'salesJudged'> | null = null,
   ) {}
 
   /**
@@ -157,7 +159,9 @@ export class SalesService {
     });
 
     try {
-      return await this.applyIn(actor, insurer, idempotencyKey, hash, prepared, outcomes, { ...options, today });
+      const result = await this.applyIn(actor, insurer, idempotencyKey, hash, prepared, outcomes, { ...options, today });
+      if (!result.replayed) this.metrics?.salesJudged(verdictCounts(result.results));
+      return result;
     } catch (error) {
       // The same key sent at once for two insurers: UNIQUE (organization_id, idempotency_key) let only one commit.
       if (!isDuplicateKeyError(error)) throw error;
@@ -230,4 +234,14 @@ export class SalesService {
     const stored = (typeof batch.response === 'string' ? JSON.parse(batch.response) : batch.response) as SubmitSalesResult;
     return { ...stored, replayed: true };
   }
+}
+
+/** How many records of a committed batch got each verdict (REJECTED, or the stored completeness status). */
+function verdictCounts(results: readonly SalesRecordOutcome[]): Map<SalesVerdict, number> {
+  const counts = new Map<SalesVerdict, number>();
+  for (const r of results) {
+    const verdict: SalesVerdict = r.accepted && r.completeness ? r.completeness.status : 'REJECTED';
+    counts.set(verdict, (counts.get(verdict) ?? 0) + 1);
+  }
+  return counts;
 }

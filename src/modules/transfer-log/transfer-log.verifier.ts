@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../../graphql/context';
+import type { Metrics } from '../../metrics';
 import { ChainVerifier, GENESIS_HASH, type ChainFailure } from '../../domain/hash-chain';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { chainEntryOf } from './transfer-log.chain';
@@ -140,6 +141,7 @@ export class TransferLogVerifier {
     private readonly db: DataSource,
     private readonly chains: Pick<TransferLogReader, 'authorizeChain'>,
     private readonly trust: CheckpointTrust,
+    private readonly metrics: Pick<Metrics, 'chainVerified'> | null = null,
   ) {}
 
   /** verifyTransferLog: the caller's permission, then {@link verifyChain}. */
@@ -204,6 +206,7 @@ export class TransferLogVerifier {
         else fail(problem, null);
       }
     }
+    this.metrics?.chainVerified(result.reason);
     return result;
   }
 

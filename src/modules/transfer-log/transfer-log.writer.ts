@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
 import type { RequestContext } from '../../graphql/context';
 import { AppError, UnauthenticatedError } from '../../graphql/errors';
 import { insertRows } from '../../db/bulk';
@@ -84,6 +85,7 @@ export class TransferLogWriter {
     private readonly db: DataSource,
     private readonly organizations: Pick<OrganizationService, 'findByCode'>,
     private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'chainAppended'> | null = null,
   ) {}
 
   /**
@@ -165,6 +167,7 @@ export class TransferLogWriter {
       .where('insurer_id = :chainId AND seq = :seq', { chainId: head.chainId, seq: head.seq })
       .execute();
     if (moved.affected !== undefined && moved.affected !== 1) throw new Error('transfer log: the chain head moved while locked');
+    this.metrics?.chainAppended(content.outcome);
     return entry;
   }
 
