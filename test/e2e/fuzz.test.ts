@@ -40,6 +40,8 @@ const SEED = Number(process.env.KEXIN_FUZZ_SEED ?? 20_261_203);
 const OPERATIONS = Number(process.env.KEXIN_FUZZ_OPERATIONS ?? soakCount(10_000, 100_000));
 /** Every HTTP_EVERY-th operation goes over real HTTP (1,000 of 10,000). */
 const HTTP_EVERY = 10;
+/** Operations in flight at once (the server serves concurrent callers; this also keeps MariaDB's round trips from adding up). */
+const CONCURRENCY = 4;
 const BODIES = Number(process.env.KEXIN_FUZZ_BODIES ?? soakCount(1_000, 10_000));
 const MAX_BODY = 256 * 1024;
 
@@ -170,8 +172,10 @@ function hostileString(): fc.Arbitrary<string> {
 
 const wrongType = (): fc.Arbitrary<unknown> => fc.oneof(fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant({ a: [1, { b: null }] }), fc.double(), fc.string({ maxLength: 5 }));
 
-const DATES = ['2026-03-01', '2025-12-31', '1970-01-01', '2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '0000-00-00', '99999-01-01', '2026-1-1', '20260301', '2026-03-01T00:00:00Z', '２０２６-０３-０１', '-2026-03-01'];
-const DATETIMES = ['2026-03-01T08:00:00.000Z', '2030-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', '2026-03-01', '2026-03-01T25:00:00Z', '2026-03-01T08:00:00+08:00', 'yesterday', '9999-12-31T23:59:59.999Z', '+275760-09-13T00:00:00.000Z', '0'];
+const VALID_DATES = ['2026-03-01', '2025-12-31', '1970-01-01', '2024-02-29', '2027-01-01'];
+const DATES = [...VALID_DATES, '2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '0000-00-00', '99999-01-01', '2026-1-1', '20260301', '2026-03-01T00:00:00Z', '２０２６-０３-０１', '-2026-03-01'];
+const VALID_DATETIMES = ['2026-03-01T08:00:00.000Z', '2030-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'];
+const DATETIMES = [...VALID_DATETIMES, '2026-03-01', '2026-03-01T25:00:00Z', '2026-03-01T08:00:00+08:00', 'yesterday', '9999-12-31T23:59:59.999Z', '+275760-09-13T00:00:00.000Z', '0'];
 const INTS = [0, 1, -1, 12, 13, 240, 499, 500, 501, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1.5, -0.5];
 
 function pooled(name: string, pools: Pools): string[] | null {
@@ -182,54 +186,59 @@ function pooled(name: string, pools: Pools): string[] | null {
   return null;
 }
 
-function scalarValue(type: GraphQLNamedType, name: string, pools: Pools): fc.Arbitrary<unknown> {
+/** `h` (hostile): also values of the wrong type and out of range; without it, values of the right type (hostile content in strings still). */
+function scalarValue(type: GraphQLNamedType, name: string, pools: Pools, h: boolean): fc.Arbitrary<unknown> {
+  const bad = h ? 1 : 0;
   switch (type.name) {
     case 'Int':
-      return fc.oneof({ weight: 3, arbitrary: fc.integer({ min: -3, max: 600 }) }, { weight: 2, arbitrary: fc.constantFrom(...INTS) }, { weight: 1, arbitrary: wrongType() });
+      return fc.oneof({ weight: 3, arbitrary: h ? fc.integer({ min: -3, max: 600 }) : fc.integer({ min: 0, max: 60 }) }, { weight: 2, arbitrary: fc.constantFrom(...INTS.filter((n) => h || (Number.isInteger(n) && Math.abs(n) < 2 ** 31))) }, { weight: bad, arbitrary: wrongType() });
     case 'Float':
-      return fc.oneof(fc.double({ noNaN: true }), fc.constantFrom(0, 100, 33.3, -1, 1e308), wrongType());
+      return fc.oneof({ weight: 1, arbitrary: fc.double({ noNaN: true }) }, { weight: 2, arbitrary: fc.constantFrom(0, 100, 33.3, -1, 1e308) }, { weight: bad, arbitrary: wrongType() });
     case 'Boolean':
-      return fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: wrongType() });
+      return fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: bad, arbitrary: wrongType() });
     case 'Date':
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...DATES) }, { weight: 1, arbitrary: hostileString() }, { weight: 1, arbitrary: wrongType() });
+      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(h ? DATES : VALID_DATES)) }, { weight: bad, arbitrary: hostileString() }, { weight: bad, arbitrary: wrongType() });
     case 'DateTime':
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...DATETIMES) }, { weight: 1, arbitrary: hostileString() }, { weight: 1, arbitrary: wrongType() });
+      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(h ? DATETIMES : VALID_DATETIMES)) }, { weight: bad, arbitrary: hostileString() }, { weight: bad, arbitrary: wrongType() });
     default: {
       const pool = pooled(name, pools);
       return fc.oneof(
         { weight: pool ? 6 : 0, arbitrary: fc.constantFrom(...(pool ?? [''])) },
         { weight: 3, arbitrary: hostileString() },
         { weight: 1, arbitrary: fc.uuid() },
-        { weight: 1, arbitrary: wrongType() },
+        { weight: bad, arbitrary: wrongType() },
       );
     }
   }
 }
 
 /** A value for an input type: mostly of its shape, sometimes null where it may not be, of the wrong type, or with extra fields. */
-function inputValue(type: GraphQLInputType, name: string, pools: Pools, depth = 0): fc.Arbitrary<unknown> {
-  if (isNonNullType(type)) return fc.oneof({ weight: 12, arbitrary: inputValue(type.ofType, name, pools, depth) }, { weight: 1, arbitrary: fc.constant(null) });
+function inputValue(type: GraphQLInputType, name: string, pools: Pools, h: boolean, depth = 0, required = false): fc.Arbitrary<unknown> {
+  const bad = h ? 1 : 0;
   const inner = (): fc.Arbitrary<unknown> => {
+    if (isNonNullType(type)) return fc.constant(null); // unreachable: unwrapped below
     if (isListType(type)) {
       return fc.oneof(
-        { weight: 6, arbitrary: fc.array(inputValue(type.ofType, name, pools, depth + 1), { maxLength: depth > 1 ? 1 : 4 }) },
-        { weight: 1, arbitrary: inputValue(type.ofType, name, pools, depth + 1) },
-        { weight: 1, arbitrary: wrongType() },
+        { weight: 6, arbitrary: fc.array(inputValue(type.ofType, name, pools, h, depth + 1), { maxLength: depth > 1 ? 1 : 4 }) },
+        { weight: 1, arbitrary: inputValue(type.ofType, name, pools, h, depth + 1) },
+        { weight: bad, arbitrary: wrongType() },
       );
     }
-    if (isEnumType(type)) return fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.name)) }, { weight: 1, arbitrary: hostileString() }, { weight: 1, arbitrary: wrongType() });
+    if (isEnumType(type)) return fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.name)) }, { weight: bad, arbitrary: hostileString() }, { weight: bad, arbitrary: wrongType() });
     if (isInputObjectType(type)) {
       if (depth > 4) return fc.constant({});
       const fields = Object.values(type.getFields());
-      const record = fc.record(Object.fromEntries(fields.map((f) => [f.name, inputValue(f.type, f.name, pools, depth + 1)])), { requiredKeys: fields.filter((f) => isNonNullType(f.type)).map((f) => f.name) });
+      const record = fc.record(Object.fromEntries(fields.map((f) => [f.name, inputValue(f.type, f.name, pools, h, depth + 1)])), { requiredKeys: fields.filter((f) => isNonNullType(f.type)).map((f) => f.name) });
       return fc.oneof(
         { weight: 10, arbitrary: record },
-        { weight: 1, arbitrary: fc.tuple(record, hostileString()).map(([r, k]) => ({ ...(r as object), [k || 'extra']: 1 })) },
-        { weight: 1, arbitrary: wrongType() },
+        { weight: bad, arbitrary: fc.tuple(record, hostileString()).map(([r, k]) => ({ ...(r as object), [k || 'extra']: 1 })) },
+        { weight: bad, arbitrary: wrongType() },
       );
     }
-    return scalarValue(getNamedType(type), name, pools);
+    return scalarValue(getNamedType(type), name, pools, h);
   };
+  if (isNonNullType(type)) return fc.oneof({ weight: 12, arbitrary: inputValue(type.ofType, name, pools, h, depth, true) }, { weight: bad, arbitrary: fc.constant(null) });
+  if (required) return inner();
   return fc.oneof({ weight: 10, arbitrary: inner() }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
 
@@ -276,10 +285,11 @@ interface Operation {
 
 function operation(schema: GraphQLSchema, callers: number, pools: Pools): fc.Arbitrary<Operation> {
   const roots = rootFields(schema);
-  const call = (kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, prefix: string) =>
+  const call = (kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, prefix: string, h: boolean) =>
     fc
       .tuple(
-        fc.tuple(...field.args.map((a) => fc.tuple(inputValue(a.type, a.name, pools), fc.nat(19)))),
+        // `how`: 0-2 a literal, 3 declared String, 4 declared Int!, 5 declared and not sent, else a variable of the argument's type
+        fc.tuple(...field.args.map((a) => fc.tuple(inputValue(a.type, a.name, pools, h), h ? fc.nat(19) : fc.oneof(fc.nat(2), fc.integer({ min: 6, max: 19 }))))),
         selection(getNamedType(field.type), 1),
       )
       .map(([args, sel]) => {
@@ -288,7 +298,7 @@ function operation(schema: GraphQLSchema, callers: number, pools: Pools): fc.Arb
         const variables: Record<string, unknown> = {};
         field.args.forEach((arg, i) => {
           const [value, how] = args[i]!;
-          if (value === undefined && how % 2 === 0) return; // left out (a required one: a validation error)
+          if (value === undefined && (how % 2 === 0 || !h)) return; // left out (a required one: a validation error)
           if (how < 3) return void passed.push(`${arg.name}: ${literal(value, arg.type)}`);
           const declared = how === 3 ? 'String' : how === 4 ? 'Int!' : String(arg.type);
           defs.push(`$${prefix}${arg.name}: ${declared}`);
@@ -299,16 +309,15 @@ function operation(schema: GraphQLSchema, callers: number, pools: Pools): fc.Arb
         return { kind, defs, text, variables };
       });
   const byKind = (kind: 'query' | 'mutation') => roots.filter((r) => r.kind === kind);
-  const one = (kind: 'query' | 'mutation') => fc.constantFrom(...byKind(kind)).chain((r) => call(kind, r.field, 'r0'));
+  const one = (kind: 'query' | 'mutation', prefix: string, h: boolean) => fc.constantFrom(...byKind(kind)).chain((r) => call(kind, r.field, prefix, h));
   return fc
     .tuple(
       fc.nat(callers - 1),
       fc.constantFrom<'query' | 'mutation'>('query', 'query', 'mutation'),
       fc.boolean(),
+      fc.nat(9).map((n) => n < 4), // 40% hostile (wrong types, nulls, bad declarations), 60% well-typed with hostile strings
     )
-    .chain(([caller, kind, two]) =>
-      fc.tuple(fc.constant(caller), one(kind), two && kind === 'query' ? fc.constantFrom(...byKind(kind)).chain((r) => call(kind, r.field, 'r1')) : fc.constant(null)),
-    )
+    .chain(([caller, kind, two, h]) => fc.tuple(fc.constant(caller), one(kind, 'r0', h), two && kind === 'query' ? one(kind, 'r1', h) : fc.constant(null)))
     .map(([caller, first, second]) => {
       const parts = second ? [first, second] : [first];
       const defs = parts.flatMap((p) => p.defs);
@@ -414,7 +423,7 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
   let callers: Caller[];
   let pools: Pools;
   const canaries: Canary[] = [];
-  const figures = { operations: 0, overHttp: 0, bodies: 0, http5xx: 0, internalErrors: 0, crashes: 0, badCodes: 0, forbiddenText: 0, canaryHits: 0, logLines: 0, logCanaryHits: 0, transferLogRows: 0, transferLogCanaryHits: 0 };
+  const figures = { operations: 0, overHttp: 0, bodies: 0, http5xx: 0, internalErrors: 0, crashes: 0, badCodes: 0, forbiddenText: 0, canaryHits: 0, echoes: 0, logLines: 0, logCanaryHits: 0, transferLogRows: 0, transferLogCanaryHits: 0 };
 
   /** Problems found: kept whole for the first few, counted for all. */
   const problems: string[] = [];
@@ -423,7 +432,7 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
   };
 
   /** Checks one answer: status, codes, forbidden text, canaries this caller may not see. */
-  function check(where: string, caller: Caller | null, status: number, text: string): void {
+  function check(where: string, caller: Caller | null, status: number, text: string): any {
     if (status >= 500) {
       figures.http5xx += 1;
       report(`${where}: HTTP ${status} ${text.slice(0, 300)}`);
@@ -460,6 +469,35 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
         report(`${where}: canary ${hits.join(', ')} shown to ${caller.label}`);
       }
     }
+    return body;
+  }
+
+  /** A rejected variable's value is never echoed in its error (scrubValues): strings of 8+ characters sent in the variables. */
+  function echoes(where: string, body: any, variables: Record<string, unknown>): void {
+    const sent: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string' && v.length >= 8 && !DATES.includes(v) && !DATETIMES.includes(v)) sent.push(v.slice(0, 64));
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(variables);
+    for (const error of (body?.errors ?? []) as any[]) {
+      const message = String(error?.message ?? '');
+      if (!message.startsWith('Variable "$') || message.includes('is not defined by type')) continue; // an unknown field is named: a key, not a value
+      const echoed = sent.find((v) => message.includes(v));
+      if (echoed !== undefined) {
+        figures.echoes += 1;
+        report(`${where}: the error echoes the value sent: ${message.slice(0, 200)}`);
+      }
+    }
+  }
+
+  /** How far an operation got: resolved data, or the first error's code (and Apollo's detail). */
+  const outcomes = new Map<string, number>();
+  function outcome(body: any): void {
+    const data = body?.data && Object.values(body.data).some((v) => v !== null);
+    const error = body?.errors?.[0]?.extensions;
+    const key = data ? (error ? `data + ${error.code}` : 'data') : error ? `${error.code}${error.detail ? `/${error.detail}` : ''}${body?.data === undefined ? '' : ' (executed)'}` : 'null';
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
 
   function canaryHits(text: string, sees: Caller['sees']): string[] {
@@ -548,7 +586,7 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
     const ops = fc.sample(operation(app.server.schema, callers.length, pools), { seed: SEED, numRuns: OPERATIONS });
     const started = Date.now();
     const perCaller = new Map<string, number>();
-    for (const [i, op] of ops.entries()) {
+    const runOne = async (op: Operation, i: number): Promise<void> => {
       const caller = callers[op.caller]!;
       perCaller.set(caller.label, (perCaller.get(caller.label) ?? 0) + 1);
       const where = `op ${i} (seed ${SEED}) as ${caller.label}: ${op.query.slice(0, 300)} ${JSON.stringify(op.variables).slice(0, 300)}`;
@@ -560,19 +598,26 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
             body: JSON.stringify({ query: op.query, variables: op.variables }),
           });
           figures.overHttp += 1;
-          check(where, caller, response.status, await response.text());
+          const body = check(where, caller, response.status, await response.text());
+          outcome(body);
+          echoes(where, body, op.variables);
         } else {
           const response = await app.server.apollo.executeOperation({ query: op.query, variables: op.variables }, { contextValue: await app.server.contextFor(caller.token) });
           if (response.body.kind !== 'single') throw new Error('incremental response');
-          check(where, caller, response.http.status ?? 200, JSON.stringify(response.body.singleResult));
+          const body = check(where, caller, response.http.status ?? 200, JSON.stringify(response.body.singleResult));
+          outcome(body);
+          echoes(where, body, op.variables);
         }
       } catch (error) {
         figures.crashes += 1;
         report(`${where}: threw ${String(error)}`);
       }
       figures.operations += 1;
-    }
-    console.log(`fuzz (${TEST_DB}, seed ${SEED}): ${figures.operations} operations (${figures.overHttp} over HTTP) in ${Date.now() - started} ms from ${perCaller.size} callers; 5xx ${figures.http5xx}, crashes ${figures.crashes}, INTERNAL_SERVER_ERROR ${figures.internalErrors}, non-contract codes ${figures.badCodes}, internals shown ${figures.forbiddenText}, canary hits ${figures.canaryHits}`);
+    };
+    // CONCURRENCY operations at a time, in the order sampled: the set of operations is fixed by the seed, their interleaving within a round is not.
+    for (let i = 0; i < ops.length; i += CONCURRENCY) await Promise.all(ops.slice(i, i + CONCURRENCY).map((op, j) => runOne(op, i + j)));
+    console.log(`fuzz (${TEST_DB}, seed ${SEED}): ${figures.operations} operations (${figures.overHttp} over HTTP) in ${Date.now() - started} ms from ${perCaller.size} callers; 5xx ${figures.http5xx}, crashes ${figures.crashes}, INTERNAL_SERVER_ERROR ${figures.internalErrors}, non-contract codes ${figures.badCodes}, internals shown ${figures.forbiddenText}, values echoed ${figures.echoes}, canary hits ${figures.canaryHits}`);
+    console.log(`fuzz outcomes: ${JSON.stringify(Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])))}`);
     expect(perCaller.size).toBe(callers.length);
     expect(problems).toEqual([]);
     expect((await fetch(`${url}/health`)).status).toBe(200);
@@ -652,6 +697,19 @@ describe(`bad input found by the fuzz, fixed (${TEST_DB})`, () => {
     const got = await rawRequest(url, { what, method: 'GET', path: `/graphql?query=${encodeURIComponent('{ me { id } }')}&extensions=${encodeURIComponent(JSON.stringify(extensions))}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'apollo-require-preflight': 'true' }, refuse: true });
     expect(got.status).toBe(400);
     expect(JSON.parse(got.text).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a bad DateTime, as a variable or a literal, is BAD_USER_INPUT without the value in the message', async () => {
+    const query = 'query($c: CheckpointInput) { verifyTransferLog(insurerCode: "EXCHANGE", checkpoint: $c) { valid } }';
+    const checkpoint = { insurerCode: 'EXCHANGE', seq: 1, headHash: 'h', publicKey: 'k', signature: 's', signedAt: "13800138000'); drop table x; --" };
+    const asVariable = await app.gql(ADMIN_TOKEN, query, { c: checkpoint });
+    const asLiteral = await app.gql(ADMIN_TOKEN, `{ verifyTransferLog(insurerCode: "EXCHANGE", checkpoint: { insurerCode: "EXCHANGE", seq: 1, headHash: "h", publicKey: "k", signature: "s", signedAt: "13800138000" }) { valid } }`);
+    for (const result of [asVariable, asLiteral]) {
+      expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(result.errors?.[0]?.message).toMatch(/DateTime must be an ISO 8601 instant/);
+      expect(JSON.stringify(result)).not.toMatch(/13800138000|drop table/);
+    }
+    expect((await app.gql(ADMIN_TOKEN, query, { c: { ...checkpoint, signedAt: '2026-01-31T08:00:00.000Z' } })).errors?.[0]?.extensions?.code).not.toBe('BAD_USER_INPUT');
   });
 
   it('in process (no HTTP), a persistedQuery extension is BAD_USER_INPUT too', async () => {
