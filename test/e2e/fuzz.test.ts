@@ -87,8 +87,9 @@ function canaryPerson(owner: Canary['owner'], canaries: Canary[]): PersonSeed {
   const gender = n % 2 ? 'MALE' : 'FEMALE';
   const birthDate = `19${71 + n}-0${1 + (n % 9)}-2${n % 8}`;
   const idNumber = makeResidentId({ region: '370203', birthDate, sequence: 300 + n * 2 + (gender === 'MALE' ? 1 : 0), gender });
-  const phone = `1975${String(2_468_100 + n * 37).slice(-7)}`;
-  const name = `金丝雀${CANARY_NAMES[n % CANARY_NAMES.length]}${n}`;
+  // 19 + nine digits that share no run of 6 with another canary's: every 8-digit window names one canary only
+  const phone = `19${String(100_000_000 + ((n * 387_420_489) % 900_000_000)).slice(-9)}`;
+  const name = `金丝雀${CANARY_NAMES[n % CANARY_NAMES.length]}${String(n).padStart(3, '0')}号`;
   canaries.push({ owner, name, idNumber, phone });
   return { name, gender, birthDate, idType: 'RESIDENT_ID', idNumber, phone, address: `青岛市市南区金丝雀路${n}号` };
 }
@@ -259,10 +260,22 @@ function literal(value: unknown, type: GraphQLInputType): string {
   return JSON.stringify(value);
 }
 
+/** Fields always selected where they occur, so that the answers carry people (and the canary scan has something to find). */
+const MUST_SELECT: Record<string, string[]> = {
+  Person: ['name', 'idNumber', 'phone'],
+  Policy: ['policyholder', 'insured'],
+  PolicyConnection: ['edges'],
+  PolicyEdge: ['node'],
+  Beneficiary: ['person'],
+  Correction: ['changes'],
+  FieldChange: ['before', 'after'],
+};
+
 /** A selection for an output type: a non-empty random subset of its fields, recursively, sometimes with __typename, an alias or a directive. */
 function selection(type: GraphQLNamedType, depth: number): fc.Arbitrary<string> {
   if (!isObjectType(type)) return fc.constant('');
   const fields = Object.values(type.getFields()).filter((f) => f.args.every((a) => !isNonNullType(a.type)));
+  const must = fields.filter((f) => MUST_SELECT[type.name]?.includes(f.name));
   const sub = (f: GraphQLField<unknown, unknown>): fc.Arbitrary<string> => {
     const named = getNamedType(f.type);
     if (isLeafType(named)) return fc.constant(f.name);
@@ -271,7 +284,9 @@ function selection(type: GraphQLNamedType, depth: number): fc.Arbitrary<string> 
   };
   return fc
     .tuple(
-      fc.shuffledSubarray(fields, { minLength: 1, maxLength: Math.min(fields.length, depth === 0 ? 8 : 5) }).chain((chosen) => fc.tuple(...chosen.map(sub))),
+      fc
+        .shuffledSubarray(fields, { minLength: 1, maxLength: Math.min(fields.length, depth === 0 ? 8 : 5) })
+        .chain((chosen) => fc.tuple(...[...must, ...chosen.filter((f) => !must.includes(f))].map(sub))),
       fc.constantFrom('', '', '', '__typename', 'x1: __typename', '__typename @skip(if: true)'),
     )
     .map(([parts, extra]) => [...parts, extra].filter(Boolean).join(' '));
@@ -422,9 +437,13 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
   let url: string;
   let callers: Caller[];
   let pools: Pools;
+  /** The codes the canary reads name: both insurers, a channel, the exchange. */
+  let readCodes: string[];
   const canaries: Canary[] = [];
-  const figures = { operations: 0, overHttp: 0, bodies: 0, http5xx: 0, internalErrors: 0, crashes: 0, badCodes: 0, forbiddenText: 0, canaryHits: 0, echoes: 0, logLines: 0, logCanaryHits: 0, transferLogRows: 0, transferLogCanaryHits: 0 };
+  const figures = { operations: 0, overHttp: 0, bodies: 0, http5xx: 0, internalErrors: 0, crashes: 0, badCodes: 0, forbiddenText: 0, canaryHits: 0, canaryReads: 0, echoes: 0, logLines: 0, logCanaryHits: 0, transferLogRows: 0, transferLogCanaryHits: 0 };
 
+  /** Answers that showed some canary value to a caller entitled to it, by caller group: the scan had something to find. */
+  const sightings = new Map<string, number>();
   /** Problems found: kept whole for the first few, counted for all. */
   const problems: string[] = [];
   const report = (what: string) => {
@@ -463,6 +482,7 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
       }
     }
     if (caller) {
+      if (canaryHits(decoded, () => ({ name: false, pii: false })).length) sightings.set(caller.label.replace(/ [A-Z]+$/, ''), (sightings.get(caller.label.replace(/ [A-Z]+$/, '')) ?? 0) + 1);
       const hits = canaryHits(decoded, caller.sees);
       if (hits.length) {
         figures.canaryHits += hits.length;
@@ -558,9 +578,10 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
       { label: 'anonymous', token: null, sees: none },
       { label: 'unknown key', token: 'kx_not_a_key', sees: none },
     ];
+    readCodes = [insurerA.code, insurerB.code, bank.code, 'EXCHANGE'];
     pools = {
-      codes: [insurerA.code, insurerB.code, bank.code, broker.code, stranger.code, regulator.code, spare.code, 'EXCHANGE', 'DIRECT', 'NOPE'],
-      policyNos: [...seeds.map((s) => s.policyNo), 'NOPE-1'],
+      codes: [insurerA.code, insurerA.code, insurerA.code, insurerB.code, insurerB.code, bank.code, broker.code, stranger.code, regulator.code, spare.code, 'EXCHANGE', 'DIRECT', 'NOPE'],
+      policyNos: [...seeds.map((s) => s.policyNo), ...seeds.map((s) => s.policyNo), 'NOPE-1'],
       ids: [sacrificial.id, spare.principalIds.ADMIN, spare.principalIds.SALES, '00000000-0000-0000-0000-000000000000'],
     };
   }, 120_000);
@@ -580,6 +601,9 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
     expect(canaryHits(bankView, bank.sees)).toEqual([]);
     expect(canaryHits(await seenBy(bank, 'CANARY-A_BROKER-1'), everything)).toEqual([]);
     expect(canaries.length).toBeGreaterThanOrEqual(20);
+    // every needle names one canary only, so a caller's own canaries never match another's
+    const shared = canaries.flatMap((c) => needles(c, { name: true, pii: true }).filter((n) => canaries.some((d) => d !== c && [d.name, d.idNumber, d.phone].some((v) => v.includes(n)))));
+    expect(shared).toEqual([]);
   });
 
   it(`${OPERATIONS} generated operations from ${'every role'} and anonymous: no 5xx, no crash, no internals, contract codes only, no canary to the unentitled`, async () => {
@@ -618,10 +642,36 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
     for (let i = 0; i < ops.length; i += CONCURRENCY) await Promise.all(ops.slice(i, i + CONCURRENCY).map((op, j) => runOne(op, i + j)));
     console.log(`fuzz (${TEST_DB}, seed ${SEED}): ${figures.operations} operations (${figures.overHttp} over HTTP) in ${Date.now() - started} ms from ${perCaller.size} callers; 5xx ${figures.http5xx}, crashes ${figures.crashes}, INTERNAL_SERVER_ERROR ${figures.internalErrors}, non-contract codes ${figures.badCodes}, internals shown ${figures.forbiddenText}, values echoed ${figures.echoes}, canary hits ${figures.canaryHits}`);
     console.log(`fuzz outcomes: ${JSON.stringify(Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])))}`);
+    console.log(`answers showing a canary to an entitled caller: ${JSON.stringify(Object.fromEntries(sightings))}`);
     expect(perCaller.size).toBe(callers.length);
     expect(problems).toEqual([]);
     expect((await fetch(`${url}/health`)).status).toBe(200);
   }, 600_000);
+
+  it('every caller reads every canary record (each policy by number, the lists, its corrections, the exports): people only to the entitled', async () => {
+    const PERSON = 'name idNumber phone birthDate address';
+    const POLICY = `policyNo policyholder { ${PERSON} } insured { ${PERSON} } beneficiaries { person { ${PERSON} } }`;
+    const reads: Array<[string, Record<string, unknown>]> = [];
+    for (const insurerCode of readCodes) {
+      for (const policyNo of new Set(pools.policyNos)) {
+        reads.push([`query($i: String!, $p: String!) { policy(insurerCode: $i, policyNo: $p) { ${POLICY} } corrections(insurerCode: $i, policyNo: $p) { changes { field before after } } }`, { i: insurerCode, p: policyNo }]);
+      }
+      reads.push([`query($f: PolicyFilter) { policies(first: 50, filter: $f) { edges { node { ${POLICY} } } } exportPoliciesCsv(filter: $f) }`, { f: { insurerCode } }]);
+      reads.push([`query($i: String!) { transferLog(insurerCode: $i, first: 100) { edges { node { operation } } } commissionHolds(insurerCode: $i) { policyNos } }`, { i: insurerCode }]);
+    }
+    reads.push([`{ policies(first: 50) { edges { node { ${POLICY} } } } }`, {}]);
+    for (const caller of callers) {
+      for (const [query, variables] of reads) {
+        const response = await app.server.apollo.executeOperation({ query, variables }, { contextValue: await app.server.contextFor(caller.token) });
+        if (response.body.kind !== 'single') throw new Error('incremental response');
+        check(`canary read as ${caller.label}: ${query.slice(0, 120)} ${JSON.stringify(variables)}`, caller, response.http.status ?? 200, JSON.stringify(response.body.singleResult));
+        figures.canaryReads += 1;
+      }
+    }
+    console.log(`canary reads (${TEST_DB}): ${figures.canaryReads} by ${callers.length} callers; answers showing a canary to an entitled caller: ${JSON.stringify(Object.fromEntries(sightings))}; canary hits ${figures.canaryHits}`);
+    expect([...sightings.keys()].sort()).toEqual(['bank (masked)', 'broker (full PII)', 'insurer A', 'insurer B']); // every entitled group saw canaries, so the unentitled views were really tested
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   it(`${BODIES} malformed HTTP bodies: each refused with a 4xx (or answered), never a 5xx, contract codes only`, async () => {
     const token = callers.find((c) => c.label === 'insurer A COMPLIANCE')!.token!;
@@ -651,6 +701,7 @@ describe(`bad input, generated: fuzz, malformed bodies and canaries (${TEST_DB},
   it('no canary in any log line or any transfer-log row', async () => {
     const everything = () => ({ name: false, pii: false });
     figures.logLines = logLines.length;
+    if (process.env.KEXIN_FUZZ_SHOW_LOG) console.log(logLines.join(''));
     for (const line of logLines) {
       let decoded = line;
       try {
