@@ -264,8 +264,6 @@ function literal(value: unknown, type: GraphQLInputType): string {
 const MUST_SELECT: Record<string, string[]> = {
   Person: ['name', 'idNumber', 'phone'],
   Policy: ['policyholder', 'insured'],
-  PolicyConnection: ['edges'],
-  PolicyEdge: ['node'],
   Beneficiary: ['person'],
   Correction: ['changes'],
   FieldChange: ['before', 'after'],
