@@ -10,7 +10,7 @@ import { bearerToken, hashApiKey } from './auth/api-keys';
 import type { Config } from './config';
 import { createResolverContainer, createServices, type Services } from './container';
 import { contextForActor, type PendingKeyCheck, type RequestContext } from './graphql/context';
-import { AppError, BadInputError, UnauthenticatedError } from './graphql/errors';
+import { AppError, BadInputError, BadRequestInputError, UnauthenticatedError } from './graphql/errors';
 import { formatError } from './graphql/format-error';
 import { complexityPlugin, errorLoggingPlugin, hideSuggestionsPlugin } from './graphql/plugins';
 import { MAX_TOKENS, parseWithinLimits } from './graphql/query-limits';
@@ -64,6 +64,10 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     // Second layer for documents that do not come through handle() (executeOperation); handle() counts first.
     parseOptions: { maxTokens: MAX_TOKENS },
     csrfPrevention: true,
+    // No automatic persisted queries: Kexin's clients send the query. With APQ on, a bad hash or version came back as an
+    // uncoded GraphQLError, i.e. INTERNAL_SERVER_ERROR for the caller's mistake (issue 11 fuzz); off, every persistedQuery
+    // extension is PERSISTED_QUERY_NOT_SUPPORTED (BAD_USER_INPUT, 400), and no client-fed query cache grows in memory.
+    persistedQueries: false,
     // main.ts owns SIGTERM/SIGINT: stop() drains HTTP (src/http-drain.ts), then main stops the scheduler and closes the database.
     stopOnTerminationSignals: false,
     plugins: [
@@ -154,6 +158,10 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
     try {
       const body = req.method === 'POST' ? await readJsonBody(req, config.maxBodyBytes) : undefined;
       const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+      if (asksForPersistedQuery(req.method === 'POST' ? (body as { extensions?: unknown } | null)?.extensions : url.searchParams.get('extensions'))) {
+        // Apollo answers these with 200 (its APQ protocol), even with persistedQueries off: refuse them as the caller's mistake.
+        throw new BadRequestInputError('Persisted queries are not supported: send the query text', { detail: 'PERSISTED_QUERY_NOT_SUPPORTED' });
+      }
       const document = typeof query === 'string' ? parseWithinLimits(schema, query) : null;
       if (recent && keyHash) {
         if (req.method === 'POST' && document && selfConfirming(document)) return { actor, body, keyCheck: { keyHash, principalId: recent.principalId, state: 'pending' } };
@@ -267,6 +275,12 @@ function selfConfirming(document: DocumentNode): boolean {
     selfConfirmingDocuments.set(document, known);
   }
   return known;
+}
+
+/** Whether a request's `extensions` (an object in a POST body, JSON text in a GET's query string) carry `persistedQuery`. */
+function asksForPersistedQuery(extensions: unknown): boolean {
+  if (typeof extensions === 'string') return extensions.includes('persistedQuery');
+  return typeof extensions === 'object' && extensions !== null && 'persistedQuery' in extensions;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

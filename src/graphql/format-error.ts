@@ -50,13 +50,40 @@ export function isUnexpected(original: unknown): boolean {
  * path and the kind of problem; drop every echo of the value.
  */
 export function scrubValues(message: string): string {
-  const coercion = /^(Variable "\$[^"]+" )got invalid value[\s\S]*?(?:( at "[^"]*"))?(?:; ([\s\S]*))?$/.exec(message);
-  if (!coercion) return message;
-  const [, variable, at = '', reason = ''] = coercion;
+  const head = /^(Variable "\$[^"]+" )got invalid value /.exec(message);
+  if (!head) return message;
+  const variable = head[1]!;
+  // The value is graphql-js's inspect() of it and may itself hold '; ' or ' at "' (issue 11 fuzz: "'); drop table policy; --"
+  // left the rest of a person's input in the message): skip it by its quotes and brackets, not by the first separator.
+  const rest = message.slice(endOfInspectedValue(message, head[0].length));
+  const parts = /^(?:( at "[^"]*"))?(?:; ([\s\S]*))?$/.exec(rest);
+  if (!parts) return `${variable}got an invalid value`;
+  const [, at = '', reason = ''] = parts;
   const kind = reason
     .replace(/Value "[\s\S]*?" does not exist in/, 'The value does not exist in')
     .replace(/\s*Did you mean[\s\S]*$/, '')
     .replace(/(cannot represent[^:]*|[Ee]xpected[^:]*?)\s*:[\s\S]*$/, '$1')
     .trim();
   return `${variable}got an invalid value${at}${kind ? `; ${kind}` : ''}`;
+}
+
+/**
+ * Where the inspected value that starts at `start` ends: the first ` at "` or
+ * `; ` outside its JSON-quoted strings and its brackets (inspect() quotes
+ * every string with JSON.stringify, so a quote inside one is escaped).
+ */
+function endOfInspectedValue(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i += 1;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth += 1;
+    else if (c === '}' || c === ']') depth -= 1;
+    else if (depth <= 0 && (text.startsWith(' at "', i) || text.startsWith('; ', i))) return i;
+  }
+  return text.length;
 }

@@ -101,8 +101,9 @@ export function assertNotTooComplex(schema: GraphQLSchema, document: DocumentNod
 function costVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
   visit(document, {
-    Variable(node, _key, _parent, _path, ancestors) {
-      const inCost = ancestors.some((a) => !Array.isArray(a) && ((a as ASTNode).kind === Kind.DIRECTIVE || ((a as ASTNode).kind === Kind.ARGUMENT && (a as ArgumentNode).name.value === 'first')));
+    Variable(node, _key, parent, _path, ancestors) {
+      // `ancestors` stops above the parent: in `first: $n` the Argument is the parent, and was missed.
+      const inCost = [...ancestors, parent].some((a) => a !== undefined && !Array.isArray(a) && ((a as ASTNode).kind === Kind.DIRECTIVE || ((a as ASTNode).kind === Kind.ARGUMENT && (a as ArgumentNode).name.value === 'first')));
       if (inCost) names.add(node.name.value);
     },
   });

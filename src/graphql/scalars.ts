@@ -6,10 +6,25 @@ import { GraphQLDateTimeISO } from 'graphql-scalars';
  * names its default `DateTimeISO`; the contract says `DateTime`, so the same
  * scalar is renamed and mapped to JS `Date` in buildSchema's scalarsMap.
  */
+const dateTimeISO = GraphQLDateTimeISO.toConfig();
+
+/** graphql-scalars writes the rejected value into its message ("invalid date-time-string <value>"): the caller's input, possibly a person's data, goes back out and into logs. Same check, no echo. */
+function withoutEcho<A extends unknown[], R>(parse: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return parse(...args);
+    } catch {
+      throw new GraphQLError('DateTime must be an ISO 8601 instant, e.g. 2026-01-31T08:00:00.000Z', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+  };
+}
+
 export const DateTimeScalar = new GraphQLScalarType({
-  ...GraphQLDateTimeISO.toConfig(),
+  ...dateTimeISO,
   name: 'DateTime',
   description: 'An instant in UTC, ISO 8601 with milliseconds, e.g. 2026-01-31T08:00:00.000Z.',
+  parseValue: withoutEcho(dateTimeISO.parseValue!),
+  parseLiteral: withoutEcho(dateTimeISO.parseLiteral!),
 });
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -21,6 +21,17 @@ describe('scrubValues', () => {
     expect(messages.some((m) => m.includes('The value does not exist in "E" enum'))).toBe(true);
   });
 
+  it('drops the whole value when it holds the separators itself (found by the fuzz: "; " inside a string)', async () => {
+    const result = await graphql({
+      schema,
+      source: 'query($i: I!) { f(i: $i) }',
+      variableValues: { i: { p: "'); drop table x; -- 13800138000", e: 'A', n: 'a at "i.p"; 110105198503070019 ] } [' } },
+    });
+    const messages = (result.errors ?? []).map((e) => scrubValues(e.message));
+    expect(messages).toEqual(['Variable "$i" got an invalid value at "i.n"; Int cannot represent non-integer value']);
+    expect(scrubValues('Variable "$i" got invalid value { p: "a; b 13800138000" }; Field "q" is not defined by type "I".')).toBe('Variable "$i" got an invalid value; Field "q" is not defined by type "I".');
+  });
+
   it('leaves other messages alone', () => {
     expect(scrubValues('Cannot query field "nope" on type "Query".')).toBe('Cannot query field "nope" on type "Query".');
   });
