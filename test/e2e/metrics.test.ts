@@ -238,7 +238,7 @@ describe(`GET /metrics (${TEST_DB})`, () => {
       expect(value(now, 'kexin_db_pool_connections_in_use')).toBe(0);
       expect(value(now, 'kexin_db_pool_waiting')).toBe(0);
     } else {
-      // One better-sqlite3 connection, no pool: no pool series at all (docs/ops-metrics.md).
+      // One better-sqlite3 connection, no pool: no pool series at all (docs/metrics.md).
       expect(now.text).not.toContain('kexin_db_pool_');
     }
     expect(value(now, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
