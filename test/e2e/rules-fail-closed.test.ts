@@ -173,6 +173,16 @@ describe(`every rule fails closed when its data source throws (${TEST_DB})`, () 
     me: async () => ({ key: bank.keys.ADMIN, query: '{ me { id } }' }),
     organizations: async () => ({ key: bank.keys.ADMIN, query: '{ organizations { code } }' }),
     agreements: async () => ({ key: bank.keys.ADMIN, query: '{ agreements { id } }' }),
+    // Issue 12: the pages beside the lists, and an ADMIN's own principals.
+    organizationsConnection: async () => ({ key: bank.keys.ADMIN, query: '{ organizationsConnection(first: 3) { edges { node { code } } } }' }),
+    agreementsConnection: async () => ({ key: bank.keys.ADMIN, query: '{ agreementsConnection { edges { node { id } } } }' }),
+    principals: async () => ({ key: bank.keys.ADMIN, query: '{ principals { edges { node { id } } } }' }),
+    correctionsConnection: async () => ({
+      key: bank.keys.ADMIN,
+      query: 'query($i: String!, $p: String!) { correctionsConnection(insurerCode: $i, policyNo: $p) { edges { node { id } } } }',
+      variables: { i: insurer.code, p: sold[sold.length - 1] },
+    }),
+    remediationCampaignsConnection: async () => ({ key: bank.keys.SERVICE, query: 'query($i: String!) { remediationCampaignsConnection(insurerCode: $i) { edges { node { id } } } }', variables: { i: insurer.code } }),
     signAttestation: async () => ({ key: bank.keys.SERVICE, query: 'mutation { signAttestation { id } }' }),
     createOrganization: async () => ({ key: ADMIN_TOKEN, query: 'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }', variables: { input: { code: `FC_ORG_${++n}`, name: 'Fail closed', kind: 'BROKER' } } }),
     createPrincipal: async () => ({ key: insurer.keys.ADMIN, query: 'mutation($input: CreatePrincipalInput!) { createPrincipal(input: $input) { apiKey } }', variables: { input: { organizationCode: insurer.code, name: `fc-${++n}`, roles: ['SERVICE'] } } }),
@@ -251,8 +261,14 @@ describe(`every rule fails closed when its data source throws (${TEST_DB})`, () 
     for (const { kind, field } of rootFields(app.server.schema)) {
       const call = await CALLS[field.name]!();
       const before = await okEntries();
-      const spy = jest.spyOn(app.services.principals, 'authenticate').mockRejectedValue(new Error('simulated failure'));
-      const { status, json } = await postGraphql(url, call.query, { variables: call.variables, headers: { authorization: `Bearer ${call.key}` } }).finally(() => spy.mockRestore());
+      // The HTTP handler looks keys up by hash (issue 10), so the hash lookup is the source that fails; nothing is
+      // remembered, or a point read or page would confirm the key in its own statement instead (remembered-keys.test.ts).
+      const spy = jest.spyOn(app.services.principals, 'authenticateHash').mockRejectedValue(new Error('simulated failure'));
+      const forget = jest.spyOn(app.services.principals, 'recentActor').mockReturnValue(null);
+      const { status, json } = await postGraphql(url, call.query, { variables: call.variables, headers: { authorization: `Bearer ${call.key}` } }).finally(() => {
+        spy.mockRestore();
+        forget.mockRestore();
+      });
       pairs += 1;
       const why = notClosed(field.name, json, kind === 'mutation', before, await okEntries());
       if (why || status < 500) failures.push(`${field.name}: HTTP ${status}, ${why ?? 'no 5xx'}`);
