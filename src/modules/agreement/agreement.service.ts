@@ -6,8 +6,6 @@ import { isId, newId } from '../../db/ids';
 import { pageById } from '../../db/keyset';
 import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
 
-/** The cursor tag of `agreementsConnection` pages. */
-export const AGREEMENT_CURSOR = 'agreement';
 import { inTransaction } from '../../db/transaction';
 import { normalizeCode } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
@@ -15,6 +13,9 @@ import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { checkSign, checkTerminate, mayChangeAgreements } from './agreement.access';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { agreementStatus, counterpartyOf, formatScopes, isAgreementScope, normalizeScopes, parseScopes, type AgreementSide } from './agreement.status';
+
+/** The cursor tag of `agreementsConnection` pages. */
+export const AGREEMENT_CURSOR = 'agreement';
 
 /** What this module needs of the transfer log. */
 export type AgreementLog = Pick<TransferLogWriter, 'lockChain' | 'append'>;

@@ -13,6 +13,7 @@ import type { PiiView } from '../policy/person.type';
 /** The cursor tag of `correctionsConnection` pages. */
 export const CORRECTION_CURSOR = 'correction';
 
+
 /** The read side of corrections: a policy's correction history (the `corrections` query). */
 export class CorrectionHistoryService {
   constructor(

@@ -12,6 +12,7 @@ import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
 /** The cursor tag of `organizationsConnection` pages. */
 export const ORGANIZATION_CURSOR = 'organization';
 
+
 const CODE = /^[A-Z0-9][A-Z0-9_-]{1,31}$/;
 
 export class OrganizationService {
