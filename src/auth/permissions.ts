@@ -5,7 +5,7 @@ import { mayChangeAgreementsRule } from '../modules/agreement/agreement.rules';
 import { mayCorrectRecordsRule } from '../modules/correction/correction.rules';
 import { mayCreateOrganizationRule } from '../modules/organization/organization.rules';
 import { mayUnderwriteRule } from '../modules/policy/policy.rules';
-import { mayManagePrincipalsRule } from '../modules/principal/principal.rules';
+import { mayListPrincipalsRule, mayManagePrincipalsRule } from '../modules/principal/principal.rules';
 import { mayReadRemediationRule, mayStartRemediationRule } from '../modules/remediation/remediation.rules';
 import { mayRegisterSalesPeopleRule, maySubmitSalesRule } from '../modules/sales/sales.rules';
 import { mayExportPoliciesRule, mayReadCompletenessRule } from '../modules/summary/summary.rules';
@@ -30,12 +30,17 @@ export const ruleMap = {
     policies: isAuthenticated,
     // The same rows as `policy` (CorrectionService.list asks PolicyService); others get an empty list.
     corrections: isAuthenticated,
+    correctionsConnection: isAuthenticated,
     // The caller's own principal.
     me: isAuthenticated,
     // A directory of every organization (code, name, kind; no personal data).
     organizations: isAuthenticated,
+    organizationsConnection: isAuthenticated,
+    // Any ADMIN; PrincipalService.page lists only its own organization's principals (in SQL), never a key or hash.
+    principals: mayListPrincipalsRule,
     // Which agreements a caller sees (every principal its own organization's, the EXCHANGE ADMIN all) is decided in SQL by the service.
     agreements: isAuthenticated,
+    agreementsConnection: isAuthenticated,
     // Insurer ADMIN/COMPLIANCE, REGULATOR, EXCHANGE ADMIN; the service checks which chain (another insurer's: FORBIDDEN).
     transferLog: mayUseTransferLogRule,
     verifyTransferLog: mayUseTransferLogRule,
@@ -49,6 +54,7 @@ export const ruleMap = {
     // Insurer ADMIN/COMPLIANCE, REGULATOR, partner ADMIN/COMPLIANCE/SERVICE; rows decided by remediation.access.ts.
     remediationCampaign: mayReadRemediationRule,
     remediationCampaigns: mayReadRemediationRule,
+    remediationCampaignsConnection: mayReadRemediationRule,
   },
   Mutation: {
     // SALES of a broker or bank channel; the service checks the SUBMIT_SALES agreement and the attestation (and logs refusals).
@@ -78,7 +84,12 @@ export const ruleMap = {
   // Object types: their fields are reachable only through the gated root fields
   // above; what a caller may see of a row is decided by the mappers (masking).
   Organization: { '*': allow },
+  OrganizationEdge: { '*': allow },
+  OrganizationConnection: { '*': allow },
+  // Principal carries no key nor hash (only PrincipalWithKey.apiKey, once, to its creator).
   Principal: { '*': allow },
+  PrincipalEdge: { '*': allow },
+  PrincipalConnection: { '*': allow },
   PrincipalWithKey: { '*': allow },
   // Person.idNumber / Person.phone are masked or disclosed by person.mapper; rows are scoped by PolicyService.
   Policy: { '*': allow },
@@ -95,6 +106,8 @@ export const ruleMap = {
   FieldError: { '*': allow },
   SalesPerson: { '*': allow },
   Agreement: { '*': allow },
+  AgreementEdge: { '*': allow },
+  AgreementConnection: { '*': allow },
   PageInfo: { '*': allow },
   TransferLogEntry: { '*': allow },
   TransferLogEdge: { '*': allow },
@@ -106,9 +119,13 @@ export const ruleMap = {
   FieldCount: { '*': allow },
   CommissionHold: { '*': allow },
   RemediationCampaign: { '*': allow },
+  RemediationCampaignEdge: { '*': allow },
+  RemediationCampaignConnection: { '*': allow },
   RemediationProgress: { '*': allow },
   // FieldChange values of ID numbers and phones are masked or disclosed by correction.mapper.
   Correction: { '*': allow },
+  CorrectionEdge: { '*': allow },
+  CorrectionConnection: { '*': allow },
   FieldChange: { '*': allow },
 } satisfies IRules;
 

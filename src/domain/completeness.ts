@@ -102,6 +102,23 @@ export const POLICYHOLDER_REQUIRED: readonly PersonField[] = [
 ];
 /** Art. 6(3): required fields of the insured. */
 export const INSURED_REQUIRED: readonly PersonField[] = ['name', 'gender', 'birthDate', 'idType', 'idNumber'];
+/**
+ * Every path `Completeness.missing` can hold (README "Completeness"): the
+ * required fields of the policyholder and the insured and
+ * `insuredRelationship`. A `missingField` filter outside these could only
+ * ever match nothing (issue 12: a mistyped one answered 0 rows in silence).
+ */
+export const MISSING_FIELD_PATHS: readonly string[] = [
+  ...POLICYHOLDER_REQUIRED.map((f) => `policyholder.${f}`),
+  ...INSURED_REQUIRED.map((f) => `insured.${f}`),
+  'insuredRelationship',
+];
+
+/** Whether `path` (already trimmed) is one of {@link MISSING_FIELD_PATHS}. */
+export function isMissingFieldPath(path: string): boolean {
+  return MISSING_FIELD_PATHS.includes(path);
+}
+
 /** Art. 2: information of a designated beneficiary (gaps reported, status unchanged). */
 export const BENEFICIARY_REQUIRED: readonly PersonField[] = ['name', 'gender', 'birthDate', 'idType', 'idNumber'];
 

@@ -6,7 +6,7 @@ import { isErrorCode } from './errors';
 const BAD_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND']);
 
 /** Extensions that services attach on purpose and that carry no personal data. */
-const SAFE_EXTENSIONS = ['field', 'missing', 'issues', 'currentVersion', 'reason', 'limit', 'detail'];
+const SAFE_EXTENSIONS = ['field', 'missing', 'issues', 'currentVersion', 'reason', 'limit', 'detail', 'allowed'];
 
 /**
  * The one place errors are shaped for the wire. Errors with a contract code

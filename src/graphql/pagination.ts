@@ -48,3 +48,47 @@ export function decodeCursor(tag: string, cursor: string | null | undefined, val
   if (key === null || key === '' || !valid(key)) throw new BadInputError('after is not a cursor of this list', { field: 'after' });
   return key;
 }
+
+/**
+ * The Edge and Connection object types of a list of `node` (issue 12: Relay
+ * paging beside the lists that grow without bound), named `<name>Edge` and
+ * `<name>Connection` as PolicyEdge/PolicyConnection are.
+ */
+export function connectionTypes<T extends object>(name: string, node: new () => T) {
+  @ObjectType(`${name}Edge`, { description: `One ${name} of a page, with its cursor.` })
+  class Edge {
+    @Field(() => String, { description: 'Pass as `after` to read the rows after this one.' })
+    cursor!: string;
+
+    @Field(() => node, { description: `The ${name}.` })
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} rows, newest first (first: 50 when absent, at most 500; after: the endCursor of the page before).` })
+  class Connection {
+    @Field(() => [Edge], { description: 'The rows of this page, newest first.' })
+    edges!: Edge[];
+
+    @Field(() => PageInfo, { description: 'Whether another page follows, and the cursor to ask for it.' })
+    pageInfo!: PageInfo;
+  }
+  return { Edge, Connection };
+}
+
+/** A page of rows keyed by their time-ordered id (UUIDv7): newest first. */
+export interface IdPage<R> {
+  rows: R[];
+  hasNextPage: boolean;
+}
+
+/** The wire connection of an {@link IdPage}: cursors are `tag`-tagged ids ({@link encodeCursor}). */
+export function toIdConnection<R, T extends object, C extends { edges: Array<{ cursor: string; node: T }>; pageInfo: PageInfo }>(
+  types: { Edge: new () => { cursor: string; node: T }; Connection: new () => C },
+  tag: string,
+  page: IdPage<R>,
+  toNode: (row: R) => T,
+  idOf: (row: R) => string = (row) => (row as { id: string }).id,
+): C {
+  const edges = page.rows.map((row) => Object.assign(new types.Edge(), { cursor: encodeCursor(tag, idOf(row)), node: toNode(row) }));
+  return Object.assign(new types.Connection(), { edges, pageInfo: pageInfo(page.hasNextPage, edges.length ? edges[edges.length - 1]!.cursor : null) });
+}

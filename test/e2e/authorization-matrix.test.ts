@@ -122,6 +122,8 @@ const TABLE: Record<string, Row> = {
     who: 'own organization\'s agreements; EXCHANGE ADMIN sees all',
     expect: (c) => (c.state === 'NONE' ? 'HIDDEN' : isParty(c) || (c.kind === 'EXCHANGE' && admin(c)) ? 'SHOWN' : 'HIDDEN'),
   },
+  // Issue 12 (beyond the contract): agreements as pages, also before the agreement mutations.
+  agreementsConnection: { scope: null, who: 'as agreements', expect: (c) => (c.state === 'NONE' ? 'HIDDEN' : isParty(c) || (c.kind === 'EXCHANGE' && admin(c)) ? 'SHOWN' : 'HIDDEN') },
   proposeAgreement: { scope: null, who: 'ADMIN of the insurer or of the partner named in it', expect: (c) => allowIf(isParty(c) && admin(c)) },
   signAgreement: { scope: null, who: 'ADMIN of the other party (terminated or past validTo: BAD_USER_INPUT; unseen: NOT_FOUND)', expect: signer },
   terminateAgreement: { scope: null, who: 'ADMIN of either party, once', expect: terminator },
@@ -161,6 +163,12 @@ const TABLE: Record<string, Row> = {
   remediationCampaigns: { scope: null, who: 'as remediationCampaign', expect: campaignReader },
   // 销售实名制 (beyond the contract): a channel's ADMIN for its own organization, or the exchange ADMIN.
   registerSalesPerson: { scope: null, who: 'a channel\'s ADMIN for its own organization; EXCHANGE ADMIN', expect: (c) => allowIf(admin(c) && (isPartner(c) || c.kind === 'EXCHANGE')) },
+  // Issue 12 (beyond the contract): Relay pages beside the lists that grow without bound, each answering as its list.
+  organizationsConnection: { scope: null, who: 'as organizations', expect: () => 'SHOWN' },
+  correctionsConnection: { scope: 'READ_POLICIES', who: 'as corrections', expect: policyReader },
+  remediationCampaignsConnection: { scope: null, who: 'as remediationCampaigns', expect: campaignReader },
+  // Issue 12: any organization's ADMIN lists its own principals (a foreign one on the page reads HIDDEN, a mismatch).
+  principals: { scope: null, who: 'an organization\'s ADMIN, its own principals only', expect: (c) => allowIf(admin(c), 'FORBIDDEN', 'SHOWN') },
 };
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -364,6 +372,26 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
     startRemediation: async (s) => ({ query: REMEDIATE, variables: remediation(s.world.insurer.code) }),
     remediationCampaign: async (s) => ({ query: 'query($id: ID!) { remediationCampaign(id: $id) { id } }', variables: { id: s.world.campaignId } }),
     remediationCampaigns: async (s) => ({ query: 'query($i: String!) { remediationCampaigns(insurerCode: $i) { id } }', variables: { i: s.world.insurer.code } }),
+    organizationsConnection: async () => ({ query: '{ organizationsConnection(first: 5) { edges { node { code } } } }' }),
+    agreementsConnection: async (s) => ({
+      query: '{ agreementsConnection(first: 500) { edges { node { id insurer { code } } } } }',
+      pick: (page) => (page as { edges: Array<{ node: { insurer: { code: string } } }> }).edges.filter((e) => e.node.insurer.code === s.world.insurer.code),
+    }),
+    correctionsConnection: async (s) => ({
+      query: 'query($i: String!, $p: String!) { correctionsConnection(insurerCode: $i, policyNo: $p) { edges { node { id } } } }',
+      variables: { i: s.world.insurer.code, p: s.policyNo },
+    }),
+    remediationCampaignsConnection: async (s) => ({
+      query: 'query($i: String!) { remediationCampaignsConnection(insurerCode: $i) { edges { node { id } } } }',
+      variables: { i: s.world.insurer.code },
+    }),
+    principals: async (s) => ({
+      query: '{ principals(first: 500) { edges { node { id organization { code } } } } }',
+      pick: (page) => {
+        const edges = (page as { edges: Array<{ node: { organization: { code: string } } }> }).edges;
+        return edges.every((e) => e.node.organization.code === s.own.code) ? edges : null;
+      },
+    }),
     registerSalesPerson: async (s) => ({
       query: 'mutation($input: RegisterSalesPersonInput!) { registerSalesPerson(input: $input) { id } }',
       variables: { input: { organizationCode: s.cell.kind === 'EXCHANGE' ? parties.BANK_CHANNEL.code : s.own.code, code: `SP-MX-${next()}`, name: '矩阵销售', phone: `137${String(10_000_000 + counter * 7_919).slice(-8)}` } },
@@ -440,6 +468,6 @@ describe(`authorization matrix through the API (${TEST_DB})`, () => {
     console.log(`matrix: ${cells} cells, ${mismatches.length} mismatches (${Object.keys(byOperation).length} operations × ${ORGANIZATION_KINDS.length} kinds × ${ROLES.length} roles × ${CONTEXTS.length} agreement contexts; answered ${JSON.stringify(tally)})`);
     expect(mismatches).toEqual([]);
     expect(cells).toBe(Object.keys(TABLE).length * ORGANIZATION_KINDS.length * ROLES.length * CONTEXTS.length);
-    // 6300 calls: ~11 s on SQLite, ~19 s on MariaDB here; the margin is for a loaded CI machine.
+    // 7425 calls (6300 before issue 12's five pages): ~11 s on SQLite, ~19 s on MariaDB here; the margin is for a loaded CI machine.
   }, 180_000);
 });

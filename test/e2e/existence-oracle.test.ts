@@ -51,6 +51,9 @@ const QUERY_NAMES_NO_RECORD: Record<string, string> = {
   me: 'names nothing: the caller\'s own principal',
   organizations: 'the public directory, the same for every caller',
   agreements: 'takes no argument: the caller\'s own agreements',
+  organizationsConnection: 'the public directory as pages, the same for every caller',
+  agreementsConnection: 'names no record (a cursor only): the caller\'s own agreements',
+  principals: 'names no organization (a cursor only): the caller\'s own organization\'s principals',
 };
 
 const REVOKE = 'mutation($id: ID!) { revokePrincipal(id: $id) { id revokedAt } }';
@@ -165,6 +168,9 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
   const EXPORT_POLICIES = 'query($f: PolicyFilter) { exportPoliciesCsv(filter: $f) }';
   const CAMPAIGN = 'query($id: ID!) { remediationCampaign(id: $id) { id } }';
   const CAMPAIGNS = 'query($i: String!) { remediationCampaigns(insurerCode: $i) { id } }';
+  const CORRECTIONS_PAGE = 'query($i: String!, $p: String!) { correctionsConnection(insurerCode: $i, policyNo: $p) { edges { node { id } } pageInfo { hasNextPage endCursor } } }';
+  const CAMPAIGNS_PAGE = 'query($i: String!) { remediationCampaignsConnection(insurerCode: $i) { edges { node { id } } pageInfo { hasNextPage endCursor } } }';
+  const LOG_COUNT = 'query($i: String!, $p: String) { transferLog(insurerCode: $i, policyNo: $p) { totalCount edges { node { seq } } } }';
   const LOG = 'query($i: String!, $p: String) { transferLog(insurerCode: $i, policyNo: $p) { edges { node { seq } } pageInfo { hasNextPage endCursor } } }';
   const VERIFY = 'query($i: String!) { verifyTransferLog(insurerCode: $i) { valid checked } }';
   const LATEST_CHECKPOINT = 'query($i: String!) { transferLogCheckpoint(insurerCode: $i) { seq } }';
@@ -181,6 +187,8 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
     { name: 'the regulator asking for a policy', mutation: 'policy', caller: () => regulator.keys.ADMIN, query: POLICY, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
     { name: 'another insurer\'s policy\'s corrections', mutation: 'corrections', caller: () => insurerA.keys.SERVICE, query: CORRECTIONS, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerB.code, p: 'OR-NONE' }), code: 'NONE' },
     { name: 'another channel\'s policy\'s corrections', mutation: 'corrections', caller: () => broker.keys.SERVICE, query: CORRECTIONS, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another insurer\'s policy\'s corrections, paged', mutation: 'correctionsConnection', caller: () => insurerA.keys.SERVICE, query: CORRECTIONS_PAGE, foreign: () => ({ i: insurerB.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerB.code, p: 'OR-NONE' }), code: 'NONE' },
+    { name: 'another channel\'s policy\'s corrections, paged', mutation: 'correctionsConnection', caller: () => broker.keys.SERVICE, query: CORRECTIONS_PAGE, foreign: () => ({ i: insurerA.code, p: 'OR-BANK-A' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
     { name: 'another insurer\'s book', mutation: 'policies', caller: () => insurerA.keys.ADMIN, query: POLICIES, foreign: () => ({ f: { insurerCode: insurerB.code } }), missing: () => ({ f: { insurerCode: NO_SUCH_ORG } }), code: 'NONE' },
     { name: 'another channel\'s sales', mutation: 'policies', caller: () => broker.keys.ADMIN, query: POLICIES, foreign: () => ({ f: { insurerCode: insurerA.code, channelCode: bank.code } }), missing: () => ({ f: { insurerCode: insurerA.code, channelCode: NO_SUCH_ORG } }), code: 'NONE' },
     { name: 'another insurer\'s book as CSV', mutation: 'exportPoliciesCsv', caller: () => insurerA.keys.ADMIN, query: EXPORT_POLICIES, foreign: () => ({ f: { insurerCode: insurerB.code } }), missing: () => ({ f: { insurerCode: NO_SUCH_ORG } }), code: 'NONE' },
@@ -189,6 +197,9 @@ describe(`no existence oracle on mutations (${TEST_DB})`, () => {
     { name: 'a campaign of an insurer the partner has no agreement with', mutation: 'remediationCampaign', caller: () => bank.keys.SERVICE, query: CAMPAIGN, foreign: () => ({ id: campaignB }), missing: () => ({ id: newId() }), code: 'NONE' },
     { name: 'another insurer\'s campaigns (vs an unknown insurer)', mutation: 'remediationCampaigns', caller: () => insurerA.keys.ADMIN, query: CAMPAIGNS, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
     { name: 'campaigns of an insurer the partner has no agreement with (vs one without campaigns)', mutation: 'remediationCampaigns', caller: () => bank.keys.SERVICE, query: CAMPAIGNS, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: insurerC.code }), code: 'NONE' },
+    { name: 'another insurer\'s campaigns, paged (vs an unknown insurer)', mutation: 'remediationCampaignsConnection', caller: () => insurerA.keys.ADMIN, query: CAMPAIGNS_PAGE, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
+    { name: 'campaigns, paged, of an insurer the partner has no agreement with (vs one without campaigns)', mutation: 'remediationCampaignsConnection', caller: () => bank.keys.SERVICE, query: CAMPAIGNS_PAGE, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: insurerC.code }), code: 'NONE' },
+    { name: 'another insurer\'s policy number in the own chain, counted', mutation: 'transferLog', caller: () => insurerA.keys.COMPLIANCE, query: LOG_COUNT, foreign: () => ({ i: insurerA.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
     { name: 'another insurer\'s chain', mutation: 'transferLog', caller: () => insurerA.keys.COMPLIANCE, query: LOG, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },
     { name: 'another insurer\'s policy number in the own chain', mutation: 'transferLog', caller: () => insurerA.keys.COMPLIANCE, query: LOG, foreign: () => ({ i: insurerA.code, p: 'OR-BROKER-B' }), missing: () => ({ i: insurerA.code, p: 'OR-NONE' }), code: 'NONE' },
     { name: 'another insurer\'s chain', mutation: 'verifyTransferLog', caller: () => insurerA.keys.COMPLIANCE, query: VERIFY, foreign: () => ({ i: insurerB.code }), missing: () => ({ i: NO_SUCH_ORG }), code: 'FORBIDDEN' },

@@ -87,7 +87,7 @@ describe(`remembered keys: the read confirms the key (${TEST_DB})`, () => {
 
   it('a page with no rows confirms nothing: the handler looks the key up after it (2 statements), the answer unchanged', async () => {
     await send(insurer.keys.COMPLIANCE, ME);
-    const empty = await send(insurer.keys.COMPLIANCE, PAGE, { insurerCode: insurer.code, missing: 'insured.address' });
+    const empty = await send(insurer.keys.COMPLIANCE, PAGE, { insurerCode: insurer.code, missing: 'insured.name' });
     expect(empty.status).toBe(200);
     expect(empty.json.data.policies.edges).toEqual([]);
     expect(empty.reads).toHaveLength(2);
@@ -108,7 +108,7 @@ describe(`remembered keys: the read confirms the key (${TEST_DB})`, () => {
     ['the policy exists (whole view: no READ_PII entry written)', POINT, { policyNo: 'RK-5' }, 1],
     ['the policy does not exist', POINT, { policyNo: 'RK-NONE' }, 1],
     ['a page with rows', PAGE, {}, 2],
-    ['a page with no rows', PAGE, { missing: 'insured.address' }, 3],
+    ['a page with no rows', PAGE, { missing: 'insured.name' }, 3],
     ['the variables do not coerce (refused before any resolver)', POINT, { policyNo: 5 }, 1],
     ['the document does not validate', '{ policy(insurerCode: "X") { policyNo } }', {}, 1],
     ['another operation', ME, {}, 1],

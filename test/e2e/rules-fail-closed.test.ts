@@ -173,6 +173,16 @@ describe(`every rule fails closed when its data source throws (${TEST_DB})`, () 
     me: async () => ({ key: bank.keys.ADMIN, query: '{ me { id } }' }),
     organizations: async () => ({ key: bank.keys.ADMIN, query: '{ organizations { code } }' }),
     agreements: async () => ({ key: bank.keys.ADMIN, query: '{ agreements { id } }' }),
+    // Issue 12: the pages beside the lists, and an ADMIN's own principals.
+    organizationsConnection: async () => ({ key: bank.keys.ADMIN, query: '{ organizationsConnection(first: 3) { edges { node { code } } } }' }),
+    agreementsConnection: async () => ({ key: bank.keys.ADMIN, query: '{ agreementsConnection { edges { node { id } } } }' }),
+    principals: async () => ({ key: bank.keys.ADMIN, query: '{ principals { edges { node { id } } } }' }),
+    correctionsConnection: async () => ({
+      key: bank.keys.ADMIN,
+      query: 'query($i: String!, $p: String!) { correctionsConnection(insurerCode: $i, policyNo: $p) { edges { node { id } } } }',
+      variables: { i: insurer.code, p: sold[sold.length - 1] },
+    }),
+    remediationCampaignsConnection: async () => ({ key: bank.keys.SERVICE, query: 'query($i: String!) { remediationCampaignsConnection(insurerCode: $i) { edges { node { id } } } }', variables: { i: insurer.code } }),
     signAttestation: async () => ({ key: bank.keys.SERVICE, query: 'mutation { signAttestation { id } }' }),
     createOrganization: async () => ({ key: ADMIN_TOKEN, query: 'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }', variables: { input: { code: `FC_ORG_${++n}`, name: 'Fail closed', kind: 'BROKER' } } }),
     createPrincipal: async () => ({ key: insurer.keys.ADMIN, query: 'mutation($input: CreatePrincipalInput!) { createPrincipal(input: $input) { apiKey } }', variables: { input: { organizationCode: insurer.code, name: `fc-${++n}`, roles: ['SERVICE'] } } }),

@@ -68,6 +68,13 @@ const BEYOND_CONTRACT: Record<string, Who> = {
   createTransferLogCheckpoint: CHAIN_READERS,
   // 销售实名制: a channel's ADMIN for its own organization, or the exchange ADMIN.
   registerSalesPerson: { EXCHANGE: ['ADMIN'], BROKER: ['ADMIN'], BANK_CHANNEL: ['ADMIN'] },
+  // Issue 12: Relay pages beside the lists that grow without bound, each with the gate of its list.
+  agreementsConnection: EVERYONE,
+  correctionsConnection: EVERYONE,
+  organizationsConnection: EVERYONE,
+  remediationCampaignsConnection: CAMPAIGN_READERS,
+  // Issue 12: an organization's ADMIN lists its own principals (which organization: the service, in SQL).
+  principals: { EXCHANGE: ['ADMIN'], INSURER: ['ADMIN'], BROKER: ['ADMIN'], BANK_CHANNEL: ['ADMIN'], REGULATOR: ['ADMIN'] },
 };
 
 function actor(kind: OrganizationKind, role: Role): Actor {

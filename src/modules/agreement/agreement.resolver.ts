@@ -1,12 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { toIdConnection } from '../../graphql/pagination';
 import type { RequestContext } from '../../graphql/context';
 import { NotFoundError } from '../../graphql/errors';
 import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { ProposeAgreementInput } from './agreement.inputs';
 import { toAgreement } from './agreement.mapper';
-import { Agreement } from './agreement.type';
-import type { AgreementService } from './agreement.service';
+import { Agreement, AgreementConnection, AgreementEdge } from './agreement.type';
+import { AGREEMENT_CURSOR, type AgreementService } from './agreement.service';
 
 @Resolver(() => Agreement)
 export class AgreementResolver {
@@ -15,6 +16,15 @@ export class AgreementResolver {
   @Query(() => [Agreement])
   async agreements(@Ctx() ctx: RequestContext): Promise<Agreement[]> {
     return (await this.agreementService.list(ctx)).map((a) => toAgreement(a, ctx.now));
+  }
+
+  @Query(() => AgreementConnection, { description: 'The agreements as pages, newest first: the same rows as agreements (own organization\'s; the EXCHANGE ADMIN all).' })
+  async agreementsConnection(
+    @Arg('first', () => Int, { nullable: true, description: 'Page size: 50 when absent, at most 500.' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AgreementConnection> {
+    return toIdConnection({ Edge: AgreementEdge, Connection: AgreementConnection }, AGREEMENT_CURSOR, await this.agreementService.page(ctx, { first, after }), (a) => toAgreement(a, ctx.now));
   }
 
   @Mutation(() => Agreement)

@@ -3,6 +3,9 @@ import { isExchangeAdmin, logActor, PARTNER_KINDS, requireActor, type Actor } fr
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/errors';
 import { isId, newId } from '../../db/ids';
+import { pageById } from '../../db/keyset';
+import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
+
 import { inTransaction } from '../../db/transaction';
 import { normalizeCode } from '../../domain/organization-codes';
 import type { OrganizationService } from '../organization/organization.service';
@@ -10,6 +13,9 @@ import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { checkSign, checkTerminate, mayChangeAgreements } from './agreement.access';
 import { AgreementEntity, type AgreementScope } from './agreement.entity';
 import { agreementStatus, counterpartyOf, formatScopes, isAgreementScope, normalizeScopes, parseScopes, type AgreementSide } from './agreement.status';
+
+/** The cursor tag of `agreementsConnection` pages. */
+export const AGREEMENT_CURSOR = 'agreement';
 
 /** What this module needs of the transfer log. */
 export type AgreementLog = Pick<TransferLogWriter, 'lockChain' | 'append'>;
@@ -47,12 +53,25 @@ export class AgreementService {
    * staff work under them; a REGULATOR, never a party, sees none.
    */
   async list(ctx: RequestContext): Promise<AgreementEntity[]> {
+    return this.visible(ctx).orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').getMany();
+  }
+
+  /**
+   * {@link list} as a Relay page (issue 12), the same rows, newest first by
+   * id (UUIDv7 made from the request's time, so creation order).
+   */
+  async page(ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<IdPage<AgreementEntity>> {
+    const first = pageSize(args.first);
+    const after = decodeCursor(AGREEMENT_CURSOR, args.after, isId);
+    return pageById(this.visible(ctx), 'a', after, first);
+  }
+
+  /** The agreements the caller may see, as a query (no order). */
+  private visible(ctx: RequestContext) {
     const actor = requireActor(ctx);
-    const query = this.db.getRepository(AgreementEntity).createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC');
-    if (isExchangeAdmin(actor)) return query.getMany();
-    return query
-      .where(new Brackets((w) => w.where('a.insurer_id = :org', { org: actor.organizationId }).orWhere('a.partner_id = :org', { org: actor.organizationId })))
-      .getMany();
+    const query = this.db.getRepository(AgreementEntity).createQueryBuilder('a');
+    if (isExchangeAdmin(actor)) return query;
+    return query.where(new Brackets((w) => w.where('a.insurer_id = :org', { org: actor.organizationId }).orWhere('a.partner_id = :org', { org: actor.organizationId })));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/pagination';
 import { Organization } from '../organization/organization.type';
 import { AGREEMENT_SCOPES, AGREEMENT_STATUSES, type AgreementScope, type AgreementStatus } from './agreement.entity';
 
@@ -51,3 +52,7 @@ export class Agreement {
   @Field(() => Organization, { description: 'The party whose ADMIN proposed it (that side counts as signed).' })
   proposedBy!: Organization;
 }
+
+/** A page of agreements (the `agreementsConnection` query). */
+export const { Edge: AgreementEdge, Connection: AgreementConnection } = connectionTypes('Agreement', Agreement);
+export type AgreementConnection = InstanceType<typeof AgreementConnection>;

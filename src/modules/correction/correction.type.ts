@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/pagination';
 import { Organization } from '../organization/organization.type';
 import type { PiiView } from '../policy/person.type';
 import { Policy } from '../policy/policy.type';
@@ -79,3 +80,7 @@ export class Correction {
   sealedChanges!: CorrectionChangeEntity[];
   view!: PiiView;
 }
+
+/** A page of a policy's correction history (the `correctionsConnection` query). */
+export const { Edge: CorrectionEdge, Connection: CorrectionConnection } = connectionTypes('Correction', Correction);
+export type CorrectionConnection = InstanceType<typeof CorrectionConnection>;

@@ -1,9 +1,10 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { toIdConnection } from '../../graphql/pagination';
 import type { RequestContext } from '../../graphql/context';
 import { CreateOrganizationInput } from './organization.inputs';
 import { toOrganization } from './organization.mapper';
-import { Organization } from './organization.type';
-import type { OrganizationService } from './organization.service';
+import { Organization, OrganizationConnection, OrganizationEdge } from './organization.type';
+import { ORGANIZATION_CURSOR, type OrganizationService } from './organization.service';
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
@@ -12,6 +13,15 @@ export class OrganizationResolver {
   @Query(() => [Organization])
   async organizations(@Ctx() ctx: RequestContext): Promise<Organization[]> {
     return (await this.organizationService.list(ctx)).map(toOrganization);
+  }
+
+  @Query(() => OrganizationConnection, { description: 'The directory of organizations as pages, newest first (codes, names, kinds: no personal data).' })
+  async organizationsConnection(
+    @Arg('first', () => Int, { nullable: true, description: 'Page size: 50 when absent, at most 500.' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<OrganizationConnection> {
+    return toIdConnection({ Edge: OrganizationEdge, Connection: OrganizationConnection }, ORGANIZATION_CURSOR, await this.organizationService.page(ctx, { first, after }), toOrganization);
   }
 
   @Mutation(() => Organization)

@@ -5,6 +5,13 @@ import { newId } from '../../db/ids';
 import { inTransaction } from '../../db/transaction';
 import { DIRECT_CHANNEL_CODE, EXCHANGE_CODE, normalizeCode } from '../../domain/organization-codes';
 import { OrganizationEntity, type OrganizationKind } from './organization.entity';
+import { isId } from '../../db/ids';
+import { pageById } from '../../db/keyset';
+import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
+
+/** The cursor tag of `organizationsConnection` pages. */
+export const ORGANIZATION_CURSOR = 'organization';
+
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{1,31}$/;
 
@@ -14,6 +21,13 @@ export class OrganizationService {
   /** The directory of parties (codes, names, kinds: no personal data), for every principal. */
   async list(_ctx: RequestContext): Promise<OrganizationEntity[]> {
     return this.db.getRepository(OrganizationEntity).find({ order: { code: 'ASC' } });
+  }
+
+  /** {@link list} as a Relay page, newest first (the directory grows with every partner; issue 12). */
+  async page(_ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<IdPage<OrganizationEntity>> {
+    const first = pageSize(args.first);
+    const after = decodeCursor(ORGANIZATION_CURSOR, args.after, isId);
+    return pageById(this.db.getRepository(OrganizationEntity).createQueryBuilder('o'), 'o', after, first);
   }
 
   async findByCode(code: string, em: EntityManager = this.db.manager): Promise<OrganizationEntity | null> {

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/pagination';
 import { ORGANIZATION_KINDS, type OrganizationKind } from './organization.entity';
 
 export const OrganizationKindEnum = Object.fromEntries(ORGANIZATION_KINDS.map((k) => [k, k])) as { [K in OrganizationKind]: K };
@@ -18,3 +19,7 @@ export class Organization {
   @Field(() => OrganizationKindEnum)
   kind!: OrganizationKind;
 }
+
+/** A page of the directory (the `organizationsConnection` query). */
+export const { Edge: OrganizationEdge, Connection: OrganizationConnection } = connectionTypes('Organization', Organization);
+export type OrganizationConnection = InstanceType<typeof OrganizationConnection>;

@@ -19,6 +19,7 @@ import type { PiiView } from './person.type';
 import { FULL_VIEW, mayUnderwrite, piiViewOf, policyReadScope, READ_POLICIES, type PolicyReadScope } from './policy.access';
 import { OrganizationEntity } from '../organization/organization.entity';
 import { PolicyEntity, type PolicyStatusValue } from './policy.entity';
+import { isMissingFieldPath, MISSING_FIELD_PATHS } from '../../domain/completeness';
 import { IncompleteCustomerInfoError, SuspectCustomerInfoError } from './policy.errors';
 import { storedCompleteness } from './stored-completeness';
 import { KEY_REFUSED, readPointPolicy, type PointReader } from './policy-read.queries';
@@ -231,7 +232,9 @@ export class PolicyService {
     let missingField: string | null = null;
     if (filter.missingField !== undefined && filter.missingField !== null) {
       missingField = filter.missingField.trim();
-      if (missingField === '' || missingField.length > 64) throw new BadInputError('missingField must be a field path such as policyholder.phone', { field: 'filter.missingField' });
+      if (!isMissingFieldPath(missingField)) {
+        throw new BadInputError(`missingField must be one of ${MISSING_FIELD_PATHS.join(', ')}`, { field: 'filter.missingField', allowed: [...MISSING_FIELD_PATHS] });
+      }
     }
     return { insurerIds: scope.insurerIds, ownChannelId: scope.channelId, channel, completeness: filter.completeness ?? null, status: filter.status ?? null, missingField };
   }

@@ -6,6 +6,16 @@
  */
 import { hasRole, type Actor } from '../../auth/actor';
 
+/**
+ * Coarse gate of `principals` (issue 12): an ADMIN of any organization, who
+ * lists its own organization's principals only (PrincipalService.page scopes
+ * the SQL to the caller's organization), so a leaked key's principal can be
+ * found and revoked.
+ */
+export function mayListPrincipals(actor: Actor): boolean {
+  return hasRole(actor, 'ADMIN');
+}
+
 /** Coarse gate of createPrincipal and revokePrincipal: an ADMIN of any organization. */
 export function mayManagePrincipals(actor: Actor): boolean {
   return hasRole(actor, 'ADMIN');

@@ -9,5 +9,6 @@ export function toPrincipal(entity: PrincipalEntity): Principal {
     organizationId: entity.organizationId,
     attestedAt: entity.attestedAt,
     revokedAt: entity.revokedAt,
+    createdAt: entity.createdAt,
   });
 }

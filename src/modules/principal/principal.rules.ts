@@ -1,5 +1,8 @@
 import { actorRule } from '../../auth/rules';
-import { mayManagePrincipals } from './principal.access';
+import { mayListPrincipals, mayManagePrincipals } from './principal.access';
 
 /** Coarse gate of createPrincipal and revokePrincipal ({@link mayManagePrincipals}). */
 export const mayManagePrincipalsRule = actorRule('mayManagePrincipals', mayManagePrincipals, 'Only an administrator may do this');
+
+/** Coarse gate of `principals` ({@link mayListPrincipals}). */
+export const mayListPrincipalsRule = actorRule('mayListPrincipals', mayListPrincipals, 'Only an administrator may list its organization\'s principals');

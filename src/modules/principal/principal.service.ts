@@ -6,6 +6,9 @@ import { BadInputError, ForbiddenError, NotFoundError } from '../../graphql/erro
 import { isId, newId } from '../../db/ids';
 import { hydrate, preparedRows, selectColumns } from '../../db/raw';
 import { inTransaction } from '../../db/transaction';
+import { pageById } from '../../db/keyset';
+import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
+import { mayListPrincipals } from './principal.access';
 import { OrganizationEntity } from '../organization/organization.entity';
 import type { OrganizationService } from '../organization/organization.service';
 import type { TransferLogWriter } from '../transfer-log/transfer-log.writer';
@@ -13,6 +16,9 @@ import { parseRoles, PrincipalEntity, ROLES, type Role } from './principal.entit
 
 /** Keys {@link PrincipalService.recentActor} remembers at most, and for how long (ms). */
 export const RECENT_KEYS = 10_000;
+
+/** The cursor tag of `principals` pages. */
+export const PRINCIPAL_CURSOR = 'principal';
 export const RECENT_KEY_MS = 60_000;
 
 export interface CreatedPrincipal {
@@ -86,6 +92,22 @@ export class PrincipalService {
   /** Forgets a key found refused (revoked or replaced) by a confirmation outside {@link authenticateHash}. */
   forgetKey(keyHash: string): void {
     this.recent.delete(keyHash);
+  }
+
+  /**
+   * `principals(first, after)`: the caller's own organization's principals,
+   * revoked ones included, newest first (issue 12: so a leaked key's
+   * principal can be found and revoked). ADMIN only ({@link mayListPrincipals},
+   * re-checked here); another organization's principals are never in the
+   * SQL, whoever asks, the EXCHANGE ADMIN included.
+   */
+  async page(ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<IdPage<PrincipalEntity>> {
+    const actor = requireActor(ctx);
+    const first = pageSize(args.first);
+    const after = decodeCursor(PRINCIPAL_CURSOR, args.after, isId);
+    if (!mayListPrincipals(actor)) throw new ForbiddenError('Only an administrator may list its organization\'s principals');
+    const qb = this.db.getRepository(PrincipalEntity).createQueryBuilder('p').where('p.organization_id = :org', { org: actor.organizationId });
+    return pageById(qb, 'p', after, first);
   }
 
   async findById(id: string): Promise<PrincipalEntity | null> {

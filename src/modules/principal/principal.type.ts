@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/pagination';
 import { Organization } from '../organization/organization.type';
 import { ROLES, type Role } from './principal.entity';
 
@@ -27,7 +28,14 @@ export class Principal {
 
   @Field(() => Date, { nullable: true, description: 'Set once the principal is revoked; its key no longer works.' })
   revokedAt!: Date | null;
+
+  @Field(() => Date, { description: 'When the principal was created.' })
+  createdAt!: Date;
 }
+
+/** A page of principals (the `principals` query): ids, names, roles and times, never a key or its hash. */
+export const { Edge: PrincipalEdge, Connection: PrincipalConnection } = connectionTypes('Principal', Principal);
+export type PrincipalConnection = InstanceType<typeof PrincipalConnection>;
 
 @ObjectType('PrincipalWithKey')
 export class PrincipalWithKey {

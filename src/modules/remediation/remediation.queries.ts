@@ -5,6 +5,7 @@
  * function takes the database (or the transaction's manager) and plain
  * parameters, and checks nothing: RemediationService authorizes first.
  */
+import { pageById } from '../../db/keyset';
 import type { DataSource, EntityManager } from 'typeorm';
 import { LONG_TERM_THRESHOLD_MONTHS, UNSOUND_CONTACT_FIELDS } from '../../domain/scope';
 import { OrganizationEntity } from '../organization/organization.entity';
@@ -99,6 +100,11 @@ export async function insertCampaign(em: EntityManager, campaign: RemediationCam
 
 export function campaignById(db: DataSource, id: string): Promise<RemediationCampaignEntity | null> {
   return db.getRepository(RemediationCampaignEntity).findOneBy({ id });
+}
+
+/** A page of an insurer's campaigns, newest first, below the campaign id `after` (keyset on the UUIDv7 id). */
+export function campaignPageOf(db: DataSource, insurerId: string, after: string | null, first: number): Promise<{ rows: RemediationCampaignEntity[]; hasNextPage: boolean }> {
+  return pageById(db.getRepository(RemediationCampaignEntity).createQueryBuilder('c').where('c.insurer_id = :insurerId', { insurerId }), 'c', after, first);
 }
 
 /** An insurer's campaigns, newest first. */

@@ -1,12 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { toIdConnection } from '../../graphql/pagination';
 import type { RequestContext } from '../../graphql/context';
 import { NotFoundError } from '../../graphql/errors';
 import { DateScalar } from '../../graphql/scalars';
 import { toOrganization } from '../organization/organization.mapper';
 import { Organization } from '../organization/organization.type';
 import { toRemediationCampaign } from './remediation.mapper';
-import { RemediationCampaign, RemediationProgress } from './remediation.type';
-import type { RemediationService } from './remediation.service';
+import { RemediationCampaign, RemediationCampaignConnection, RemediationCampaignEdge, RemediationProgress } from './remediation.type';
+import { CAMPAIGN_CURSOR, type RemediationService } from './remediation.service';
 
 @Resolver(() => RemediationCampaign)
 export class RemediationResolver {
@@ -33,6 +34,17 @@ export class RemediationResolver {
   @Query(() => [RemediationCampaign], { description: 'An insurer\'s clean-up campaigns, newest first.' })
   async remediationCampaigns(@Arg('insurerCode', () => String) insurerCode: string, @Ctx() ctx: RequestContext): Promise<RemediationCampaign[]> {
     return (await this.remediationService.campaigns(ctx, insurerCode)).map(toRemediationCampaign);
+  }
+
+  @Query(() => RemediationCampaignConnection, { description: 'remediationCampaigns as pages, newest first: the same refusals and rows.' })
+  async remediationCampaignsConnection(
+    @Arg('insurerCode', () => String) insurerCode: string,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size: 50 when absent, at most 500.' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the page before.' }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RemediationCampaignConnection> {
+    const page = await this.remediationService.campaignPage(ctx, insurerCode, { first, after });
+    return toIdConnection({ Edge: RemediationCampaignEdge, Connection: RemediationCampaignConnection }, CAMPAIGN_CURSOR, page, toRemediationCampaign, (view) => view.campaign.id);
   }
 
   @FieldResolver(() => Organization)

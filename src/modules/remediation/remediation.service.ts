@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { newId, isId } from '../../db/ids';
+import { decodeCursor, pageSize, type IdPage } from '../../graphql/pagination';
+
 import { isIsoDate, todayInChina } from '../../domain/dates';
 import { UNSOUND_CONTACT_FIELDS, unsoundContactIssues } from '../../domain/scope';
 import type { Actor } from '../../auth/actor';
@@ -17,6 +19,7 @@ import { ALL_ROWS, campaignScope, mayStartRemediation, type CampaignScope } from
 import { RemediationCampaignEntity } from './remediation.entity';
 import {
   campaignById,
+  campaignPageOf,
   campaignsOf,
   countInScope,
   insertCampaign,
@@ -29,6 +32,9 @@ import {
   type SnapshotItem,
 } from './remediation.queries';
 import { organizationsById } from '../organization/organization.queries';
+
+/** The cursor tag of `remediationCampaignsConnection` pages. */
+export const CAMPAIGN_CURSOR = 'campaign';
 
 /** The two fields the notice on historical policies is about. */
 export const REMEDIATION_FIELDS = UNSOUND_CONTACT_FIELDS;
@@ -182,6 +188,27 @@ export class RemediationService {
    * without an ACTIVE agreement with the insurer: an empty list.
    */
   async campaigns(ctx: RequestContext, insurerCode: string): Promise<CampaignView[]> {
+    const readable = await this.readableCampaigns(ctx, insurerCode);
+    if (!readable) return [];
+    const rows = await campaignsOf(this.db, readable.insurerId);
+    return this.views(rows, readable.scope, { today: todayInChina(ctx.now), listLimit: REMAINING_LIST_LIMIT });
+  }
+
+  /**
+   * {@link campaigns} as a Relay page (issue 12): the same refusals and rows,
+   * newest first, keyset on the campaign id.
+   */
+  async campaignPage(ctx: RequestContext, insurerCode: string, args: { first?: number | null; after?: string | null }): Promise<IdPage<CampaignView>> {
+    const first = pageSize(args.first);
+    const after = decodeCursor(CAMPAIGN_CURSOR, args.after, isId);
+    const readable = await this.readableCampaigns(ctx, insurerCode);
+    if (!readable) return { rows: [], hasNextPage: false };
+    const page = await campaignPageOf(this.db, readable.insurerId, after, first);
+    return { rows: await this.views(page.rows, readable.scope, { today: todayInChina(ctx.now), listLimit: REMAINING_LIST_LIMIT }), hasNextPage: page.hasNextPage };
+  }
+
+  /** Whose campaigns `insurerCode` names and which of their rows the caller sees (null: none); FORBIDDEN / NOT_FOUND as {@link campaigns}. */
+  private async readableCampaigns(ctx: RequestContext, insurerCode: string): Promise<{ insurerId: string; scope: CampaignScope } | null> {
     const actor = ctx.actor;
     if (!actor) throw new UnauthenticatedError();
     const insurer = await ctx.loaders.organizationByCode.load(normalizeCode(insurerCode));
@@ -191,9 +218,7 @@ export class RemediationService {
       throw new NotFoundError('Insurer');
     }
     const scope = await this.scopeOf(ctx, insurer.id);
-    if (!scope) return [];
-    const rows = await campaignsOf(this.db, insurer.id);
-    return this.views(rows, scope, { today: todayInChina(ctx.now), listLimit: REMAINING_LIST_LIMIT });
+    return scope ? { insurerId: insurer.id, scope } : null;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { connectionTypes } from '../../graphql/pagination';
 import { DateScalar } from '../../graphql/scalars';
 import { Organization } from '../organization/organization.type';
 
@@ -55,3 +56,7 @@ export class RemediationCampaign {
   // Not on the wire: resolved to `insurer` through the organization loader.
   insurerId!: string;
 }
+
+/** A page of an insurer's campaigns (the `remediationCampaignsConnection` query). */
+export const { Edge: RemediationCampaignEdge, Connection: RemediationCampaignConnection } = connectionTypes('RemediationCampaign', RemediationCampaign);
+export type RemediationCampaignConnection = InstanceType<typeof RemediationCampaignConnection>;

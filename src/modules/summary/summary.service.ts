@@ -3,6 +3,7 @@ import { isIsoDate } from '../../domain/dates';
 import { isCompletenessStatus } from '../../domain/enums';
 import type { RequestContext } from '../../graphql/context';
 import { BadInputError, NotFoundError, UnauthenticatedError } from '../../graphql/errors';
+import { isMissingFieldPath, MISSING_FIELD_PATHS } from '../../domain/completeness';
 import { encodeCursor } from '../../graphql/pagination';
 import type { AgreementScope } from '../agreement/agreement.entity';
 import type { GrantService } from '../agreement/grant.service';
@@ -205,5 +206,7 @@ function checkRange(range: DateRange): void {
 function checkPolicyFilter(filter: PolicyExportFilter): void {
   if (filter.completeness && !isCompletenessStatus(filter.completeness)) throw new BadInputError('completeness must be COMPLETE, INCOMPLETE or SUSPECT', { field: 'completeness' });
   if (filter.status && !(POLICY_STATUSES as readonly string[]).includes(filter.status)) throw new BadInputError('status must be PENDING or UNDERWRITTEN', { field: 'status' });
-  if (filter.missingField && filter.missingField.length > 64) throw new BadInputError('missingField is a field path such as policyholder.phone', { field: 'missingField' });
+  if (filter.missingField !== undefined && filter.missingField !== null && !isMissingFieldPath(filter.missingField.trim())) {
+    throw new BadInputError(`missingField is a field path, one of ${MISSING_FIELD_PATHS.join(', ')}`, { field: 'missingField', allowed: [...MISSING_FIELD_PATHS] });
+  }
 }

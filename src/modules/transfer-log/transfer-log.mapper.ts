@@ -34,7 +34,10 @@ export function toTransferLogEntry(entity: StoredEntry): TransferLogEntry {
 export function toTransferLogConnection(page: TransferLogPage): TransferLogConnection {
   const edges = page.entries.map((entity) => Object.assign(new TransferLogEdge(), { cursor: encodeLogCursor(entity.seq), node: toTransferLogEntry(entity) }));
   const pageInfo = Object.assign(new PageInfo(), { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1]!.cursor : null });
-  return Object.assign(new TransferLogConnection(), { edges, pageInfo });
+  const connection = Object.assign(new TransferLogConnection(), { edges, pageInfo });
+  // Counted only when the selection resolves the field (a lazy property, as toPolicyConnection).
+  Object.defineProperty(connection, 'totalCount', { enumerable: true, get: page.totalCount });
+  return connection;
 }
 
 export function toLogVerification(result: LogVerificationResult): LogVerification {

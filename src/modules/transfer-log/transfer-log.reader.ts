@@ -12,6 +12,8 @@ import { policyNosOfEntries, PolicyRowStream } from './transfer-log.policies';
 export interface TransferLogPage {
   entries: StoredEntry[];
   hasNextPage: boolean;
+  /** The entries the same filter matches on every page; counted on first call only (issue 12: only when `totalCount` is selected). */
+  totalCount: () => Promise<number>;
 }
 
 export interface ListArgs {
@@ -66,16 +68,23 @@ export class TransferLogReader {
       if (before === null) throw new BadInputError('after is not a cursor of this list', { field: 'after' });
     }
     const org = await this.authorizeChain(ctx, args.insurerCode);
-    const qb = this.db.getRepository(TransferLogEntryEntity).createQueryBuilder('e').where('e.insurer_id = :chainId', { chainId: org.id });
-    if (args.policyNo !== undefined && args.policyNo !== null) {
-      qb.innerJoin(TransferLogPolicyEntity, 'p', 'p.insurer_id = e.insurer_id AND p.seq = e.seq AND p.policy_no = :policyNo', { policyNo: args.policyNo.trim() });
-    }
-    if (args.operation !== undefined && args.operation !== null) qb.andWhere('e.operation = :operation', { operation: args.operation });
+    const matching = () => {
+      const qb = this.db.getRepository(TransferLogEntryEntity).createQueryBuilder('e').where('e.insurer_id = :chainId', { chainId: org.id });
+      if (args.policyNo !== undefined && args.policyNo !== null) {
+        qb.innerJoin(TransferLogPolicyEntity, 'p', 'p.insurer_id = e.insurer_id AND p.seq = e.seq AND p.policy_no = :policyNo', { policyNo: args.policyNo.trim() });
+      }
+      if (args.operation !== undefined && args.operation !== null) qb.andWhere('e.operation = :operation', { operation: args.operation });
+      return qb;
+    };
+    const qb = matching();
     if (before !== null) qb.andWhere('e.seq < :before', { before });
     const rows = await qb.orderBy('e.seq', 'DESC').limit(first + 1).getMany();
     const entries = rows.slice(0, first);
     const policyNos = await policyNosOfEntries(this.db, org.id, entries.map((e) => e.seq));
-    return { entries: entries.map((e) => ({ ...e, policyNos: policyNos.get(e.seq) ?? [] })), hasNextPage: rows.length > first };
+    // The same FROM and WHERE as the page without the cursor, sent only when asked (as countPolicyPage).
+    let counted: Promise<number> | null = null;
+    const totalCount = (): Promise<number> => (counted ??= matching().getCount());
+    return { entries: entries.map((e) => ({ ...e, policyNos: policyNos.get(e.seq) ?? [] })), hasNextPage: rows.length > first, totalCount };
   }
 
   /**

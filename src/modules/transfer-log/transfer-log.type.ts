@@ -69,6 +69,9 @@ export class TransferLogConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Entries matching the same insurerCode, policyNo and operation, on every page (counted only when selected).' })
+  totalCount!: number;
 }
 
 @ObjectType('LogVerification')
