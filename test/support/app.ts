@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { bootstrap } from '../../src/db/bootstrap';
 import { createDataSource } from '../../src/db/data-source';
 import { resolveSecrets } from '../../src/db/secrets';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createServer, type KexinServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './db';
 
@@ -32,9 +32,9 @@ export interface TestApp {
  * A Kexin server on a fresh database of this run's kind (SQLite in memory or a
  * new MySQL database), migrated and bootstrapped, with the admin token
  * {@link ADMIN_TOKEN}. One per test file; `database` instead of a fresh one
- * (the bench's kept scale book).
+ * (the bench's kept scale book); `options.log` instead of the silent logger.
  */
-export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase, options: { log?: Logger } = {}): Promise<TestApp> {
   const test = database ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -46,7 +46,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
   const db = await createDataSource(config.database);
   await db.initialize();
   await db.runMigrations({ transaction: 'each' });
-  const server = await createServer({ config, db, log: createLogger(config.logLevel), secrets: resolveSecrets(config) });
+  const server = await createServer({ config, db, log: options.log ?? createLogger(config.logLevel), secrets: resolveSecrets(config) });
   await bootstrap(server.services, config.adminToken);
   let baseUrl: string | null = null;
 
