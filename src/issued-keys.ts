@@ -26,6 +26,7 @@ export function issuedKeysFileProblem(file: string): string | null {
     }
     // The nearest folder that exists must let us create the rest.
     while (!fs.existsSync(dir)) dir = path.dirname(dir);
+    if (!fs.statSync(dir).isDirectory()) return `${absolute} cannot be created: ${dir} is not a folder`;
     fs.accessSync(dir, fs.constants.W_OK);
     return null;
   } catch (error) {

@@ -186,4 +186,21 @@ describe(`a demo start and the README walkthrough leave no secret and no person 
     expect(byId.get(`walk-${n}`)).toMatchObject({ method: 'OPTIONS', status: 204 });
     expect(requests.filter((l) => l.principalId !== undefined)).toHaveLength(sent.length - 3); // not /health, the bad key, the preflight
   });
+
+  it('a start that may issue a key but cannot write the issued-keys file refuses before anything is issued (exit 1)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kexin-nokeys-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'plain'), '');
+      const file = path.join(dir, 'plain', 'keys.txt');
+      const proc = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: 'sqlite::memory:', KEXIN_ISSUED_KEYS_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      proc.stdout!.on('data', (d) => (output += String(d)));
+      proc.stderr!.on('data', (d) => (output += String(d)));
+      const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      expect({ code, output }).toEqual({ code: 1, output: expect.stringContaining(`kexin: cannot keep issued keys: ${file} cannot be created: ${path.join(dir, 'plain')} is not a folder`) });
+      expect(output).not.toMatch(/kexin listening|KEXIN_ADMIN_TOKEN=|kx_/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
