@@ -8,6 +8,8 @@
  */
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
+import { changeDigest } from '../../src/modules/transfer-log/transfer-log.chain';
+import { loggedEntries } from '../support/log';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { salesRecord, salesSetup, SUBMIT_SALES } from '../support/sales';
@@ -151,6 +153,26 @@ describe(`request logs and CORS (${TEST_DB})`, () => {
     // The resolver refusal is the caller's to see in the line, with its operation.
     const [refusal] = await linesOf(() => send(url, { body: { query: 'query Audit { verifyTransferLog(insurerCode: "NO_SUCH") { valid } }' }, headers: { authorization: `Bearer ${setup.bank.keys.SALES}` } }));
     expect(refusal).toMatchObject({ operationName: 'Audit', operationType: 'query', principalId: setup.bank.principalIds.SALES, errorCodes: ['FORBIDDEN'] });
+  });
+
+  it("the request id of the line is the one the request's context carries (its READ_PII entry is digested with it)", async () => {
+    const pii = await salesSetup(app, ['SUBMIT_SALES', 'READ_POLICIES', 'VIEW_FULL_PII']);
+    const pushed = await send(url, { body: { query: SUBMIT_SALES, variables: { insurerCode: pii.insurer.code, key: 'rl-pii-1', records: [salesRecord('RL-PII-1')] } }, headers: { authorization: `Bearer ${pii.bank.keys.SALES}` } });
+    expect(JSON.parse(pushed.text).data.submitSales.accepted).toBe(1);
+    const [line] = await linesOf(() =>
+      send(url, {
+        body: { query: `query Whole { policy(insurerCode: "${pii.insurer.code}", policyNo: "RL-PII-1") { policyholder { idNumber } } }` },
+        headers: { authorization: `Bearer ${pii.bank.keys.SALES}`, 'x-request-id': 'pii-read-0001' },
+      }),
+    );
+    expect(line).toMatchObject({ requestId: 'pii-read-0001', operationName: 'Whole', status: 200 });
+    expect(line!.errorCodes).toBeUndefined();
+    const added = (await loggedEntries(app.db)).filter((e) => e.operation === 'READ_PII' && e.policyNos.includes('RL-PII-1'));
+    expect(added).toHaveLength(1);
+    const entry = added[0]!;
+    const fields = JSON.parse(entry.fields) as string[];
+    expect(entry.digest).toBe(changeDigest({ requestId: 'pii-read-0001', policyNos: entry.policyNos, fields }));
+    expect(entry.digest).not.toBe(changeDigest({ requestId: 'another-id', policyNos: entry.policyNos, fields }));
   });
 
   it('/health and unknown paths are logged too, without a caller', async () => {
