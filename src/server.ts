@@ -86,6 +86,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       () => logRequest(res, trace),
       (err: unknown) => {
         log.error({ err, requestId: trace.requestId }, 'request failed');
+        trace.errorCodes = ['INTERNAL_SERVER_ERROR'];
         if (!res.headersSent) answerUnread(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else res.end();
         logRequest(res, trace);

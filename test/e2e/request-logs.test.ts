@@ -175,6 +175,24 @@ describe(`request logs and CORS (${TEST_DB})`, () => {
     expect(entry.digest).not.toBe(changeDigest({ requestId: 'another-id', policyNos: entry.policyNos, fields }));
   });
 
+  it('a request that fails inside the server (500) still gets its line, with INTERNAL_SERVER_ERROR, and the error line carries its id', async () => {
+    const spy = jest.spyOn(app.services.principals, 'authenticateHash').mockRejectedValueOnce(Object.assign(new Error('simulated outage'), { code: 'ECONNRESET' }));
+    const from = captured.lines.length;
+    let answer!: Awaited<ReturnType<typeof send>>;
+    try {
+      answer = await send(url, { body: { query: '{ me { name } }' }, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-request-id': 'outage-1' } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(answer.status).toBe(500);
+    const lines = captured.entries().slice(from);
+    expect(lines.map((l) => [l.level, l.msg, l.requestId])).toEqual([
+      [50, 'request failed', 'outage-1'],
+      [30, 'request', 'outage-1'],
+    ]);
+    expect(lines[1]).toMatchObject({ status: 500, errorCodes: ['INTERNAL_SERVER_ERROR'], durationMs: expect.any(Number) });
+  });
+
   it('/health and unknown paths are logged too, without a caller', async () => {
     const lines = await linesOf(async () => {
       await fetch(`${url}/health`).then((r) => r.text());
