@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/data-source';
@@ -7,6 +8,7 @@ import { durabilityWarning } from './db/durability';
 import { checkDataKey, DataKeyMismatchError, IndexKeyMismatchError } from './db/key-registry';
 import { resolveSecrets, type Secrets } from './db/secrets';
 import { seedDemo, type DemoKey } from './cli/demo-seed';
+import { appendIssuedKeys, issuedKeysFileProblem, showOnTerminal } from './issued-keys';
 import { createLogger, type Logger } from './logger';
 import { createServer, type KexinServer } from './server';
 import { startCheckpointScheduler } from './modules/transfer-log/transfer-log.scheduler';
@@ -60,6 +62,10 @@ function configOrExit(): Config {
 async function start(config: Config, log: Logger, running: Running): Promise<void> {
   const secrets = resolveSecrets(config);
   warnWithoutSigningKey(config, secrets, log);
+  // A start that may issue a secret (a generated admin token, demo keys) checks first that it can keep it.
+  const mayIssue = !config.adminToken || (config.demo ?? (config.database.type === 'sqlite' && config.database.isDefault));
+  const keysFileProblem = mayIssue ? issuedKeysFileProblem(config.issuedKeysFile) : null;
+  if (keysFileProblem) fail(`cannot keep issued keys: ${keysFileProblem}`);
   const db = await openDatabase(config.database, { migrate: config.migrate }).catch((error: unknown) => {
     log.fatal({ err: redact(error) }, 'cannot open the database');
     return fail(`cannot open the database: ${describe(error)}`);
@@ -83,10 +89,10 @@ async function start(config: Config, log: Logger, running: Running): Promise<voi
   });
 
   const { generatedToken, created } = await bootstrap(server.services, config.adminToken);
-  if (generatedToken) print(['Bootstrap admin token (EXCHANGE ADMIN). It is shown ONCE; keep it:', `  ${generatedToken}`]);
+  if (generatedToken) issue(config, log, 'bootstrap admin token (EXCHANGE ADMIN), issued once', [`KEXIN_ADMIN_TOKEN=${generatedToken}`], { adminToken: true });
   const demo = config.demo ?? (created && config.database.type === 'sqlite' && config.database.isDefault);
-  const demoKeys = demo ? await seedDemo(server.services, { onKeys: (keys) => print(demoKeyLines(port, keys)) }) : null;
-  if (demo && !demoKeys) print(['Demo data is already present; its keys were printed when it was created.']);
+  const demoKeys = demo ? await seedDemo(server.services, { onKeys: (keys) => issue(config, log, "demo principals' keys, issued once", demoKeyLines(port, keys), { demoKeys: keys.length }) }) : null;
+  if (demo && !demoKeys) log.info({ file: path.resolve(config.issuedKeysFile) }, 'demo data is already present: its keys were written to the issued-keys file when it was created');
   if (running.stopping) return;
   // Signed checkpoints of every chain that moved, at start and hourly (issue 3, item 5).
   running.stopCheckpoints = startCheckpointScheduler(server.services.transferLogCheckpoints, log);
@@ -142,16 +148,33 @@ async function warnIfNotDurable(db: DataSource, log: Logger): Promise<void> {
   process.stderr.write(`kexin: WARNING: ${message}\n`);
 }
 
+/**
+ * A secret issued at this start (issue 12, item 2): appended to the
+ * issued-keys file (mode 0600), shown on the terminal only when stdout is
+ * one, outside production; the log line names the file, never a key.
+ */
+function issue(config: Config, log: Logger, heading: string, lines: string[], what: Record<string, unknown>): void {
+  let file: string;
+  try {
+    file = appendIssuedKeys(config.issuedKeysFile, heading, lines);
+  } catch (error) {
+    log.fatal({ err: redact(error), file: path.resolve(config.issuedKeysFile) }, 'cannot write the issued-keys file');
+    if (showOnTerminal(config.production)) print([`Issued (${heading}); NOT written to ${config.issuedKeysFile}:`, ...lines]);
+    return fail(`cannot write ${path.resolve(config.issuedKeysFile)} (${describe(error)}); the ${heading} is lost: set KEXIN_ADMIN_TOKEN to replace an admin token, re-create the demo database for demo keys`);
+  }
+  log.info({ file, mode: '0600', ...what }, 'issued keys written to the issued-keys file (never to the log)');
+  if (showOnTerminal(config.production)) print([`${heading[0]!.toUpperCase()}${heading.slice(1)}; kept in ${file} (mode 0600):`, ...lines]);
+}
+
 function demoKeyLines(port: number, demoKeys: DemoKey[]): string[] {
-  const lines = ['Demo principals (keys shown ONCE):'];
+  const lines: string[] = [];
   for (const k of demoKeys) lines.push(`  ${k.organization.padEnd(15)} ${k.principal.padEnd(24)} ${k.roles.join(',').padEnd(12)} ${k.apiKey}`);
   const sample = demoKeys.find((k) => k.organization === 'DEMO_BANK' && k.roles.includes('SALES')) ?? demoKeys[0]!;
   lines.push(
-    '',
-    'Try:',
-    `  curl -s http://localhost:${port}/graphql -H 'content-type: application/json' \\`,
-    `    -H 'authorization: Bearer ${sample.apiKey}' \\`,
-    `    -d '{"query":"{ me { name roles organization { code kind } } }"}'`,
+    '# Try:',
+    `#  curl -s http://localhost:${port}/graphql -H 'content-type: application/json' \\`,
+    `#    -H 'authorization: Bearer ${sample.apiKey}' \\`,
+    `#    -d '{"query":"{ me { name roles organization { code kind } } }"}'`,
   );
   return lines;
 }

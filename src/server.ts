@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
@@ -20,6 +20,7 @@ import type { Logger } from './logger';
 import type { Secrets } from './db/secrets';
 import { drainable, type DrainResult } from './http-drain';
 import { Metrics, observeUnadmitted, requestMetricsPlugin, serveMetrics } from './metrics';
+import { errorCodesOf, requestIdOf, requestLogPlugin, RequestTrace } from './request-log';
 
 export interface KexinServer {
   apollo: ApolloServer<RequestContext>;
@@ -74,6 +75,7 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       // Kexin sets no cache hints and answers with no-store semantics: the default cache-control plugin
       // only cost a hook per resolved field (issue 10, read bench profile).
       ApolloServerPluginCacheControlDisabled(),
+      requestLogPlugin(),
       errorLoggingPlugin(log),
       complexityPlugin(() => schema),
       // Counts and times every request; wraps the READ_PII plugin, which can still replace the response as it is sent.
@@ -84,34 +86,52 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
   await apollo.start();
   const deps = { db, log };
 
+  const corsOrigins = new Set(config.corsOrigins);
+  // One line per request once it is answered (src/request-log.ts): `info`, or `warn` from config.slowRequestMs on.
+  const logRequest = (res: http.ServerResponse, trace: RequestTrace): void => {
+    const durationMs = trace.finish(res.statusCode, performance.now(), answeredCodes.get(res));
+    if (durationMs >= config.slowRequestMs) log.warn(trace, 'slow request');
+    else log.info(trace, 'request');
+  };
+
   httpServer.on('request', (req, res) => {
-    const requestId = randomUUID();
-    res.setHeader('x-request-id', requestId);
-    handle(req, res, requestId).catch((err: unknown) => {
-      log.error({ err, requestId }, 'request failed');
-      if (!res.headersSent) answerUnread(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.end();
-    });
+    const trace = new RequestTrace(requestIdOf(req.headers['x-request-id']), req.method, performance.now());
+    res.setHeader('x-request-id', trace.requestId);
+    handle(req, res, trace).then(
+      () => logRequest(res, trace),
+      (err: unknown) => {
+        log.error({ err, requestId: trace.requestId }, 'request failed');
+        trace.errorCodes = ['INTERNAL_SERVER_ERROR'];
+        if (!res.headersSent) answerUnread(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.end();
+        logRequest(res, trace);
+      },
+    );
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
+    trace.path = url.pathname.slice(0, 256);
     if (url.pathname === '/health') return health(res);
     if (url.pathname === '/metrics' && config.metrics.token !== null) return answerMetrics(req, res, false);
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found: use POST /graphql or GET /health' });
+    if (corsOrigins.size > 0) allowOrigin(req, res);
+    if (req.method === 'OPTIONS') return preflight(req, res);
     if (req.method !== 'POST' && req.method !== 'GET') {
-      res.setHeader('allow', 'GET, POST');
+      res.setHeader('allow', 'GET, POST, OPTIONS');
       return sendJson(res, 405, { errors: [{ message: 'Use POST /graphql', extensions: { code: 'BAD_USER_INPUT' } }] });
     }
     const admitted = await admit(req, res, url);
     if (!admitted) return observeUnadmitted(metrics, res.statusCode, started);
+    trace.principalId = admitted.actor.principalId;
+    trace.organizationCode = admitted.actor.organizationCode;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     const { keyCheck } = admitted;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body: admitted.body },
-      context: async () => contextForActor(admitted.actor, new Date(), deps, requestId, keyCheck),
+      context: async () => contextForActor(admitted.actor, new Date(), deps, trace.requestId, keyCheck, trace),
     });
     if (keyCheck && keyCheck.state !== 'confirmed') {
       // The read did not confirm the remembered key (it refused it, or never ran: an error before it):
@@ -120,10 +140,14 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       if (keyCheck.state === 'pending') keyCheck.state = (await services.principals.authenticateHash(keyCheck.keyHash))?.principalId === keyCheck.principalId ? 'confirmed' : 'refused';
       if (keyCheck.state === 'refused') {
         services.principals.forgetKey(keyCheck.keyHash);
+        trace.principalId = trace.organizationCode = trace.operationName = trace.operationType = trace.errorCodes = trace.rows = undefined;
         return refuseKey(res);
       }
     }
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) {
+      const vary = key === 'vary' ? res.getHeader('vary') : undefined;
+      res.setHeader(key, vary ? `${String(vary)}, ${value}` : value);
+    }
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
@@ -190,6 +214,33 @@ export async function createServer({ config, db, log, secrets }: { config: Confi
       if (!res.headersSent) res.statusCode = 500;
       res.end();
     }
+  }
+
+  /**
+   * CORS (issue 12, item 6) for the configured origins only: an allowed
+   * `Origin` is echoed with the response header a page may read
+   * (`x-request-id`); any other origin gets no CORS header, so its page cannot
+   * read the answer. No credentials mode: callers send their key as a bearer
+   * header, which a page only has when its user typed it in.
+   */
+  function allowOrigin(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.setHeader('vary', 'Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined || !corsOrigins.has(origin)) return;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-expose-headers', 'x-request-id');
+  }
+
+  /** OPTIONS /graphql: 204, with the allowed methods and headers when the origin is allowed (set by allowOrigin). */
+  function preflight(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.setHeader('allow', 'GET, POST, OPTIONS');
+    if (res.hasHeader('access-control-allow-origin') && req.headers['access-control-request-method'] !== undefined) {
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-allow-headers', CORS_ALLOWED_HEADERS);
+      res.setHeader('access-control-max-age', '600');
+    }
+    res.statusCode = 204;
+    res.end();
   }
 
   async function health(res: http.ServerResponse): Promise<void> {
@@ -283,7 +334,18 @@ function asksForPersistedQuery(extensions: unknown): boolean {
   return typeof extensions === 'object' && extensions !== null && 'persistedQuery' in extensions;
 }
 
+/**
+ * Request headers a page may send: the key, JSON, its own request id, and the
+ * two Apollo's CSRF prevention accepts on a GET (Sandbox sends them).
+ */
+const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-request-id, apollo-require-preflight, x-apollo-operation-name';
+
+/** The error codes of an answer made outside Apollo (a refusal), for its request's log line. */
+const answeredCodes = new WeakMap<http.ServerResponse, string[]>();
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const codes = errorCodesOf((body as { errors?: Array<{ extensions?: Record<string, unknown> }> }).errors);
+  if (codes) answeredCodes.set(res, codes);
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));

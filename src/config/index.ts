@@ -6,7 +6,8 @@
  * PORT, DATABASE_URL, KEXIN_MIGRATE, KEXIN_ADMIN_TOKEN, KEXIN_DEMO,
  * KEXIN_DATA_KEY, KEXIN_DATA_KEY_PREVIOUS, KEXIN_SIGNING_KEY, KEXIN_MAX_BODY_BYTES,
  * KEXIN_SHUTDOWN_GRACE_MS, KEXIN_DB_POOL_SIZE, KEXIN_METRICS_TOKEN,
- * KEXIN_METRICS_PORT, NODE_ENV, LOG_LEVEL.
+ * KEXIN_METRICS_PORT, KEXIN_SLOW_REQUEST_MS, KEXIN_CORS_ORIGINS,
+ * KEXIN_ISSUED_KEYS_FILE, NODE_ENV, LOG_LEVEL.
  *
  * Every variable is checked by one zod schema; a bad start names every
  * wrong variable, what it must be and what it got (never a secret's value).
@@ -46,6 +47,12 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly production: boolean;
   readonly logLevel: LogLevel;
+  /** A request taking at least this long (ms) is logged at `warn` ("slow request") instead of `info`. */
+  readonly slowRequestMs: number;
+  /** Origins (`https://host[:port]`) whose browser pages may call /graphql (CORS); empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Where a generated admin token and demo keys are written (mode 0600) instead of the log stream. */
+  readonly issuedKeysFile: string;
   /** GET /metrics (src/metrics.ts); off (404) when neither is set. */
   readonly metrics: MetricsConfig;
 }
@@ -76,6 +83,15 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
  * a small server (2 cores here): the extra queries only queue inside it.
  */
 export const DEFAULT_DB_POOL_SIZE = 10;
+export const DEFAULT_SLOW_REQUEST_MS = 1000;
+/**
+ * Apollo Sandbox: studio.apollographql.com/sandbox, and the Sandbox embedded in
+ * Apollo's landing page at GET /graphql (an iframe of sandbox.embed.apollographql.com).
+ * The CORS default outside production.
+ */
+export const SANDBOX_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'] as const;
+/** Issued keys of a MySQL (or in-memory SQLite) server; a SQLite file's are `<file>.issued-keys.txt` beside it. */
+export const DEFAULT_ISSUED_KEYS_FILE = './data/kexin-issued-keys.txt';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -188,6 +204,19 @@ const envSchema = z.object({
     }
     return n;
   }),
+  KEXIN_SLOW_REQUEST_MS: wholeNumber('KEXIN_SLOW_REQUEST_MS', 0, 3_600_000, DEFAULT_SLOW_REQUEST_MS, ' (milliseconds)'),
+  KEXIN_CORS_ORIGINS: optionalText.transform((value, ctx) => {
+    if (value === undefined) return null;
+    if (value.toLowerCase() === 'none') return [];
+    const origins = value.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    const bad = origins.filter((o) => !isOrigin(o));
+    if (bad.length || origins.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `KEXIN_CORS_ORIGINS must be none or a comma list of origins like https://studio.apollographql.com (scheme://host[:port], no path, no *), got ${got(value)}` });
+      return z.NEVER;
+    }
+    return origins;
+  }),
+  KEXIN_ISSUED_KEYS_FILE: optionalText,
   NODE_ENV: optionalText,
   LOG_LEVEL: optionalText.transform((value, ctx) => {
     if (value === undefined) return null;
@@ -220,6 +249,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (e.KEXIN_METRICS_PORT !== null && e.KEXIN_METRICS_PORT !== 0 && e.KEXIN_METRICS_PORT === e.PORT) {
     throw new ConfigError(`KEXIN_METRICS_PORT must differ from PORT (${e.PORT}): the metrics port is a separate loopback listener`);
   }
+  const production = e.NODE_ENV === 'production';
+  const database = e.DATABASE_URL;
   return Object.freeze({
     port: e.PORT,
     database: e.DATABASE_URL.type === 'mysql' ? { ...e.DATABASE_URL, poolSize: e.KEXIN_DB_POOL_SIZE } : e.DATABASE_URL,
@@ -231,10 +262,23 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     signingKey: e.KEXIN_SIGNING_KEY,
     maxBodyBytes: e.KEXIN_MAX_BODY_BYTES,
     shutdownGraceMs: e.KEXIN_SHUTDOWN_GRACE_MS,
-    production: e.NODE_ENV === 'production',
+    production,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     metrics: Object.freeze({ token: e.KEXIN_METRICS_TOKEN, port: e.KEXIN_METRICS_PORT }),
+    slowRequestMs: e.KEXIN_SLOW_REQUEST_MS,
+    corsOrigins: Object.freeze(e.KEXIN_CORS_ORIGINS ?? (production ? [] : [...SANDBOX_ORIGINS])),
+    issuedKeysFile: e.KEXIN_ISSUED_KEYS_FILE ?? (database.type === 'sqlite' && database.path !== ':memory:' ? database.path + '.issued-keys.txt' : DEFAULT_ISSUED_KEYS_FILE),
   });
+}
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin` (lower case, no path, no trailing slash). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** `mysql://user:pass@host:3306/db`, `sqlite:PATH`, or unset for the embedded default. */

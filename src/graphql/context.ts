@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Actor } from '../auth/actor';
 import type { Logger } from '../logger';
 import { PiiDisclosures } from '../modules/policy/pii-disclosures';
+import type { RequestTrace } from '../request-log';
 import { createLoaders, type Loaders } from './loaders';
 
 /**
@@ -25,6 +26,8 @@ export interface RequestContext {
    * before anything is answered. Null when the actor was read for this request.
    */
   readonly keyCheck: PendingKeyCheck | null;
+  /** The request's log line (src/request-log.ts), filled by requestLogPlugin; absent outside an HTTP request. */
+  readonly trace?: RequestTrace | null;
 }
 
 /** A key confirmation still owed (shared by Apollo's per-request copies of the context). */
@@ -45,8 +48,8 @@ export interface ContextDeps {
  * authenticates before reading the body, and code acting outside a request
  * (the demo seed, the CLIs, the tests) names its actor itself.
  */
-export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID(), keyCheck: PendingKeyCheck | null = null): RequestContext {
-  return new Context(requestId, actor, now, deps, keyCheck);
+export function contextForActor(actor: Actor | null, now: Date, deps: ContextDeps, requestId: string = randomUUID(), keyCheck: PendingKeyCheck | null = null, trace: RequestTrace | null = null): RequestContext {
+  return new Context(requestId, actor, now, deps, keyCheck, trace);
 }
 
 /**
@@ -67,6 +70,7 @@ class Context implements RequestContext {
     readonly now: Date,
     private readonly deps: ContextDeps,
     readonly keyCheck: PendingKeyCheck | null,
+    readonly trace: RequestTrace | null,
   ) {
     this.loaders = createLoaders(deps.db, now);
   }

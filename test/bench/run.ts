@@ -26,7 +26,8 @@
  * database on the TEST_MYSQL_URL server, kept and reused), BENCH_LOG_ENTRIES
  * (1000000), BENCH_INGEST_BATCHES per client and round (3),
  * BENCH_CPU_PROF=<dir> (a CPU profile of this process, the server under
- * test, during each read case's first Kexin round, as <dir>/<case>.cpuprofile).
+ * test, during each read case's first Kexin round, as <dir>/<case>.cpuprofile), BENCH_LOG_LEVEL
+ * (info: the server's request lines, written to /dev/null; silent to measure without them).
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
@@ -34,6 +35,8 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
+import { createLogger } from '../../src/logger';
 import { MAX_BATCH_RECORDS } from '../../src/modules/sales/sales.validation';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
@@ -279,8 +282,10 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { startedAt: new Date().toISOString(), database: TEST_DB, host: { cpus: os.cpus().length, node: process.version }, settings: { ROUNDS, SECONDS, CONNECTIONS, SCALE, LOG_ENTRIES, INGEST_BATCHES } };
   const verdicts: Verdict[] = [];
   // What `npm start` runs in the image (docker/Dockerfile): NODE_ENV=production (no introspection, no
-  // landing page, suggestions stripped) and the default log level, not the tests' silent one.
-  const app = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
+  // landing page, suggestions stripped) and the default log level, not the tests' silent one: every
+  // request's line (issue 12) is serialised and written, synchronously, to /dev/null instead of this report.
+  const log = createLogger(process.env.BENCH_LOG_LEVEL ?? 'info', pino.destination({ dest: '/dev/null', sync: true }));
+  const app = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' }, undefined, { log });
   try {
     if (ONLY.has('read')) {
       process.stdout.write(`== reads: point read and list page, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each side\n`);

@@ -9,7 +9,7 @@ import { salesRecord, SUBMIT_SALES } from '../support/sales';
 
 /**
  * The real entry point as a user runs it (`node dist/src/main.js`, built by
- * `npm test` first): configuration errors, demo seeding, the printed keys,
+ * `npm test` first): configuration errors, demo seeding, the issued-keys file,
  * /health, a demo principal's `me`, and a graceful SIGTERM.
  */
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'src', 'main.js');
@@ -36,11 +36,21 @@ async function waitFor(check: () => boolean, what: string, ms = 30_000): Promise
   }
 }
 
-/** The API key printed for a demo principal (`DEMO_BANK  demo-bank-sales  SALES  kx_…`). */
-function demoKey(output: string, principal: string): string {
-  const line = output.split('\n').find((l) => new RegExp(`\\s${principal}\\s`).test(l));
+/**
+ * The issued-keys file of a server started in `cwd` (issue 12, item 2): beside the embedded SQLite
+ * file, ./data/kexin-issued-keys.txt with MySQL; '' when there is none.
+ */
+function issuedKeys(cwd: string): string {
+  const file = [path.join(cwd, 'data', 'kexin.sqlite.issued-keys.txt'), path.join(cwd, 'data', 'kexin-issued-keys.txt')].find((f) => fs.existsSync(f));
+  return file ? fs.readFileSync(file, 'utf8') : '';
+}
+
+/** The API key issued to a demo principal (`DEMO_BANK  demo-bank-sales  SALES  kx_…` in the issued-keys file). */
+function demoKey(cwd: string, principal: string): string {
+  const text = issuedKeys(cwd);
+  const line = text.split('\n').find((l) => new RegExp(`\\s${principal}\\s`).test(l));
   const key = line?.trim().split(/\s+/).pop();
-  if (!key?.startsWith('kx_')) throw new Error(`no key printed for ${principal}:\n${output}`);
+  if (!key?.startsWith('kx_')) throw new Error(`no key issued for ${principal}:\n${text}`);
   return key;
 }
 
@@ -143,7 +153,7 @@ describe(`the server process (${TEST_DB})`, () => {
     expect(proc.output()).not.toMatch(/at |DECODER|error:[0-9A-F]{8}/);
   });
 
-  it('a first start on a busy port seeds and prints nothing; the next start prints the keys; a wrong KEXIN_DATA_KEY is then refused', async () => {
+  it('a first start on a busy port seeds and issues nothing; the next start writes the keys to the file, not the output; a wrong KEXIN_DATA_KEY is then refused', async () => {
     const { env, cwd } = await demoEnv('busy');
     const blocker = net.createServer();
     const busyPort = await new Promise<number>((resolve) => blocker.listen(0, () => resolve((blocker.address() as net.AddressInfo).port)));
@@ -151,12 +161,14 @@ describe(`the server process (${TEST_DB})`, () => {
     const firstExit = await first.exited;
     await new Promise((resolve) => blocker.close(resolve));
     expect({ exitCode: firstExit, output: first.output() }).toEqual({ exitCode: 1, output: expect.stringContaining(`kexin: port ${busyPort} is already in use`) });
-    expect(first.output()).not.toMatch(/kx_|Bootstrap admin token/);
+    expect(first.output()).not.toMatch(/kx_|KEXIN_ADMIN_TOKEN=/);
+    expect(issuedKeys(cwd)).toBe('');
 
     const second = start(env, cwd);
     await listening(second);
-    expect(second.output()).toMatch(/Bootstrap admin token/);
-    expect(demoKey(second.output(), 'demo-bank-sales')).toMatch(/^kx_/);
+    expect(issuedKeys(cwd)).toMatch(/^KEXIN_ADMIN_TOKEN=\S{24,}$/m);
+    expect(demoKey(cwd, 'demo-bank-sales')).toMatch(/^kx_/);
+    expect(second.output()).not.toMatch(/kx_|KEXIN_ADMIN_TOKEN=/);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
@@ -168,7 +180,7 @@ describe(`the server process (${TEST_DB})`, () => {
     expect(wrongKey.output()).not.toMatch(/kexin listening/);
   });
 
-  it('starts with demo data, prints the keys once, answers /health and me, and stops cleanly on SIGTERM', async () => {
+  it('starts with demo data, issues the keys once (to the file), answers /health and me, and stops cleanly on SIGTERM', async () => {
     const env: Record<string, string> = { PORT: '0' };
     if (TEST_DB === 'mysql') {
       database = await createTestDatabase();
@@ -184,25 +196,25 @@ describe(`the server process (${TEST_DB})`, () => {
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
 
-    const line = proc.output().split('\n').find((l) => /DEMO_BANK\s+demo-bank-sales/.test(l));
-    const key = line?.trim().split(/\s+/).pop();
-    expect(key).toMatch(/^kx_/);
+    const key = demoKey(dir, 'demo-bank-sales');
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query: '{ me { name organization { code kind } } }' }),
     });
     expect(await response.json()).toEqual({ data: { me: { name: 'demo-bank-sales', organization: { code: 'DEMO_BANK', kind: 'BANK_CHANNEL' } } } });
-    expect(proc.output()).toMatch(/Bootstrap admin token/);
+    expect(issuedKeys(dir)).toMatch(/^KEXIN_ADMIN_TOKEN=/m);
+    const issued = issuedKeys(dir);
 
     proc.child.kill('SIGTERM');
     // The whole output in the assertion, so that a failed shutdown explains itself.
     expect({ exitCode: await proc.exited, output: proc.output() }).toEqual({ exitCode: 0, output: expect.stringMatching(/shutting down/) });
 
-    // A second start on the same database prints no keys again.
+    // A second start on the same database issues no keys again.
     const again = start(env, dir);
     await waitFor(() => /"msg":"kexin listening"/.test(again.output()), 'the second start');
     expect(again.output()).not.toMatch(/kx_/);
+    expect(issuedKeys(dir)).toBe(issued);
     again.child.kill('SIGTERM');
     expect({ exitCode: await again.exited, output: again.output() }).toEqual({ exitCode: 0, output: expect.any(String) });
   });
@@ -213,8 +225,8 @@ describe(`the server process (${TEST_DB})`, () => {
     Object.assign(env, { KEXIN_SHUTDOWN_GRACE_MS: String(grace) });
     const proc = start(env, cwd);
     const port = await listening(proc);
-    const sales = demoKey(proc.output(), 'demo-bank-sales');
-    const insurer = demoKey(proc.output(), 'demo-life-admin');
+    const sales = demoKey(cwd, 'demo-bank-sales');
+    const insurer = demoKey(cwd, 'demo-life-admin');
     const countQuery = '{ policies(first: 1) { totalCount } }';
     const before = (await graphql(port, insurer, countQuery)).data.policies.totalCount as number;
 
