@@ -10,6 +10,7 @@ import { AgreementService } from './modules/agreement/agreement.service';
 import { GrantService } from './modules/agreement/grant.service';
 import { OrganizationResolver } from './modules/organization/organization.resolver';
 import { OrganizationService } from './modules/organization/organization.service';
+import { OrganizationRegistry } from './modules/organization/organization-registry';
 import { PrincipalResolver } from './modules/principal/principal.resolver';
 import { PrincipalService } from './modules/principal/principal.service';
 import { RemediationProgressResolver, RemediationResolver } from './modules/remediation/remediation.resolver';
@@ -46,6 +47,7 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const transferLogReader = new TransferLogReader(db, organizations);
   const transferLogCheckpoints = new TransferLogCheckpoints(db, transferLogReader, secrets, log);
   const transferLogVerifier = new TransferLogVerifier(db, transferLogReader, transferLogCheckpoints, metrics);
+  const organizationRegistry = new OrganizationRegistry(organizations, transferLog);
   const principals = new PrincipalService(db, organizations, transferLog);
   const agreements = new AgreementService(db, organizations, transferLog);
   const grants = new GrantService(db);
@@ -57,7 +59,7 @@ export function createServices(db: DataSource, config: Config, log: Logger, secr
   const remediation = new RemediationService(db, organizations, grants, transferLog);
   const corrections = new CorrectionService(db, grants, transferLog, pii, policies);
   const correctionHistory = new CorrectionHistoryService(db, policies);
-  return { db, config, log, secrets, metrics, organizations, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections, correctionHistory };
+  return { db, config, log, secrets, metrics, organizations, organizationRegistry, principals, transferLog, transferLogReader, transferLogVerifier, transferLogCheckpoints, agreements, grants, policies, pii, sales, salesPeople, summary, remediation, corrections, correctionHistory };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -70,7 +72,7 @@ export type Services = ReturnType<typeof createServices>;
  */
 export function createResolverContainer(services: Services): ContainerType {
   const instances: object[] = [
-    new OrganizationResolver(services.organizations),
+    new OrganizationResolver(services.organizations, services.organizationRegistry),
     new PrincipalResolver(services.principals),
     new AgreementResolver(services.agreements),
     new TransferLogResolver(services.transferLogReader, services.transferLogVerifier, services.transferLogCheckpoints),

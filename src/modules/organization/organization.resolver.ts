@@ -2,13 +2,17 @@ import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { toIdConnection } from '../../graphql/pagination';
 import type { RequestContext } from '../../graphql/context';
 import { CreateOrganizationInput } from './organization.inputs';
+import type { OrganizationRegistry } from './organization-registry';
 import { toOrganization } from './organization.mapper';
 import { Organization, OrganizationConnection, OrganizationEdge } from './organization.type';
 import { ORGANIZATION_CURSOR, type OrganizationService } from './organization.service';
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
-  constructor(private readonly organizationService: OrganizationService) {}
+  constructor(
+    private readonly organizationService: OrganizationService,
+    private readonly registry: OrganizationRegistry,
+  ) {}
 
   @Query(() => [Organization])
   async organizations(@Ctx() ctx: RequestContext): Promise<Organization[]> {
@@ -26,6 +30,6 @@ export class OrganizationResolver {
 
   @Mutation(() => Organization)
   async createOrganization(@Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput, @Ctx() ctx: RequestContext): Promise<Organization> {
-    return toOrganization(await this.organizationService.create(ctx, input));
+    return toOrganization(await this.registry.create(ctx, input));
   }
 }

@@ -34,8 +34,17 @@ export class OrganizationService {
     return em.getRepository(OrganizationEntity).findOneBy({ code: normalizeCode(code) });
   }
 
-  /** Creates a party. Only one EXCHANGE exists: it is made at start. */
-  async create(_ctx: RequestContext, input: { code: string; name: string; kind: OrganizationKind }): Promise<OrganizationEntity> {
+  /**
+   * Creates a party. Only one EXCHANGE exists: it is made at start.
+   * `record` runs in the same transaction, after the insert: the caller's
+   * transfer-log entry (OrganizationRegistry), so the party and its entry
+   * commit together or not at all.
+   */
+  async create(
+    _ctx: RequestContext,
+    input: { code: string; name: string; kind: OrganizationKind },
+    record: (em: EntityManager, org: OrganizationEntity) => Promise<void> = async () => undefined,
+  ): Promise<OrganizationEntity> {
     const code = normalizeCode(input.code);
     const name = input.name.trim();
     if (!CODE.test(code)) {
@@ -49,6 +58,7 @@ export class OrganizationService {
       if (await this.findByCode(code, em)) throw new BadInputError(`an organization with code ${code} already exists`, { field: 'code' });
       const org = em.getRepository(OrganizationEntity).create({ id: newId(), code, name, kind: input.kind, createdAt: new Date() });
       await em.getRepository(OrganizationEntity).insert(org);
+      await record(em, org);
       return org;
     });
   }
