@@ -186,6 +186,7 @@ async function importFile({ args, services, io }: CliContext<ImportArgs>, env: R
   let pending: Pending[] = [];
   let records = 0;
   let stopped: string | null = null;
+  let current = '';
 
   const reject = (line: number, policyNo: string, reasons: string[]) => {
     summary.rejected += 1;
@@ -197,6 +198,7 @@ async function importFile({ args, services, io }: CliContext<ImportArgs>, env: R
     const lines = pending;
     pending = [];
     records = 0;
+    current = `lines ${lines[0]!.line}-${lines[lines.length - 1]!.line}`;
     const sent = lines.filter((p): p is Extract<Pending, { record: SalesRecordData }> => 'record' in p);
     let outcomes: SalesRecordOutcome[] = [];
     if (sent.length > 0) {
@@ -265,12 +267,12 @@ async function importFile({ args, services, io }: CliContext<ImportArgs>, env: R
           break;
         }
       }
-      if (pending.length >= args.chunkSize * 4) await flushRejectsOnly();
+      if (pending.length >= args.chunkSize * 4) flushRejectsOnly();
     }
     lines.close();
     if (status === 0 && stopped === null && pending.length > 0) await flush();
   } catch (error) {
-    status = fail(1, `stopped at chunk ${chunkNo} (the chunks before it are written; run again to resume): ${describe(error)}`);
+    status = fail(1, `stopped at chunk ${chunkNo + 1} (${current}; the chunks before it are written, run again to resume): ${describe(error)}`);
   } finally {
     input.destroy();
     progress.stop();
@@ -281,7 +283,7 @@ async function importFile({ args, services, io }: CliContext<ImportArgs>, env: R
   return status;
 
   /** A run of malformed lines with few records between them: written out so the chunk's memory stays bounded. */
-  async function flushRejectsOnly() {
+  function flushRejectsOnly() {
     const kept: Pending[] = [];
     for (const p of pending) {
       if ('record' in p) kept.push(p);

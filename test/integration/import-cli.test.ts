@@ -255,6 +255,24 @@ describe(`import command line (${TEST_DB})`, () => {
     expect(await policies(s.insurer.id, 'OWN')).toMatchObject({ maxVersion: 1 });
   });
 
+  it('imports the example files of docs/ops-import.md as the document says', async () => {
+    const examples = path.join(__dirname, '..', '..', 'docs', 'examples');
+    const second = await createParty(app, 'INSURER', ['ADMIN']);
+    await createAgreement(app, { insurerCode: second.code, partnerCode: s.bank.code, scopes: ['SUBMIT_SALES'], proposerKey: second.keys.ADMIN, signerKey: s.bank.keys.ADMIN });
+    for (const [insurer, name, malformed] of [[s.insurer.code, 'import-example.csv', 'MALFORMED_CSV'], [second.code, 'import-example.jsonl', 'WRONG_TYPE']] as const) {
+      const rejects = path.join(dir, `${name}.rejects.csv`);
+      const result = await run('--insurer', insurer, '--channel', s.bank.code, '--key-file', keyFile, '--rejects', rejects, path.join(examples, name));
+      expect(result.status).toBe(0);
+      expect(figures(result.out)).toMatchObject({ accepted: 2, verdicts: { COMPLETE: 1, INCOMPLETE: 1, SUSPECT: 0 }, rejected: 2, reasons: { TERM_TOO_SHORT: 1, [malformed]: 1 } });
+      const first = name.endsWith('.csv') ? 2 : 1;
+      expect(parseCsv(fs.readFileSync(rejects, 'utf8'))).toEqual([
+        ['line', 'policyNo', 'reasons'],
+        [String(first + 2), 'EX-1', 'termMonths:TERM_TOO_SHORT'],
+        [String(first + 3), 'EX-BAD', malformed === 'MALFORMED_CSV' ? malformed : 'termMonths:WRONG_TYPE policyholder:WRONG_TYPE insured:WRONG_TYPE'],
+      ]);
+    }
+  });
+
   it('stops with exit 1 when the service refuses (no agreement): the refusal is on the record as for submitSales, nothing written', async () => {
     const lonely = await createParty(app, 'BROKER', ['SALES'], { attested: true });
     const file = path.join(dir, 'lonely.csv');
@@ -262,7 +280,7 @@ describe(`import command line (${TEST_DB})`, () => {
     const before = await entries(s.insurer.id);
     const result = await runWith({ KEXIN_API_KEY: lonely.keys.SALES }, '--insurer', s.insurer.code, '--channel', lonely.code, file);
     expect(result.status).toBe(1);
-    expect(result.err).toMatch(/^import: stopped at chunk 0 .*AGREEMENT_INACTIVE: No active data-sharing agreement/);
+    expect(result.err).toMatch(/^import: stopped at chunk 1 \(lines 2-6; the chunks before it are written, run again to resume\): AGREEMENT_INACTIVE: No active data-sharing agreement/);
     expect(figures(result.out)).toMatchObject({ written: 0, accepted: 0 });
     expect(await entries(s.insurer.id)).toEqual({ ...before, 'submitSales/REFUSED': (before['submitSales/REFUSED'] ?? 0) + 1 });
     expect(await policies(s.insurer.id, 'LONE')).toEqual({ byStatus: {}, maxVersion: 0 });
@@ -284,5 +302,12 @@ describe(`import command line (${TEST_DB})`, () => {
       expect.stringMatching(/^import: 30 lines, 100\.0%, /),
     ]);
     expect(err.join('')).not.toContain(other.keys.SALES);
+
+    // On a terminal the bar (cli-progress, on process.stderr) replaces the plain lines.
+    err.splice(0);
+    const out: string[] = [];
+    const bar = await runImport(['--insurer', s.insurer.code, '--channel', other.code, '--chunk-size', '10', file], { ...env, KEXIN_API_KEY: other.keys.SALES }, { out: (t) => out.push(t), err: (t) => err.push(t) }, { tty: true, plainEveryMs: 0 });
+    expect([bar, err]).toEqual([0, []]);
+    expect(figures(out.join(''))).toMatchObject({ chunks: 3, replayed: 3 });
   });
 });
