@@ -232,7 +232,7 @@ async function importFile({ args, services, io }: CliContext<ImportArgs>, env: R
         summary.verdicts[status] = (summary.verdicts[status] ?? 0) + 1;
       } else reject(p.line, outcome.policyNo, outcome.errors.map((e) => `${e.field}:${e.code}`));
     }
-    progress.update(summary.lines, input.bytesRead);
+    progress.update(summary.accepted + summary.rejected, input.bytesRead);
   };
 
   let status = 0;
@@ -389,7 +389,7 @@ function renderSummary(args: ImportArgs, s: ImportSummary, elapsedMs: number, pa
     `chunks: ${s.chunksWritten + s.chunksReplayed} (written ${s.chunksWritten}, replayed ${s.chunksReplayed})`,
     `accepted: ${s.accepted} (${list(s.verdicts)})`,
     `rejected: ${s.rejected}${s.rejected > 0 ? ` (${list(s.reasons)})` : ''} -> ${args.rejects}`,
-    `time: ${seconds.toFixed(1)} s, ${Math.round(s.lines / seconds)} lines/s, peak RSS ${rssMb.toFixed(0)} MB`,
+    `time: ${seconds.toFixed(1)} s, ${Math.round((s.accepted + s.rejected) / seconds)} records/s, peak RSS ${rssMb.toFixed(0)} MB`,
     '',
   ].join('\n');
 }
@@ -408,27 +408,28 @@ class Progress {
     this.lastPlain = started;
     this.bar = display.tty
       ? new SingleBar({
-          format: 'import |{bar}| {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted}',
+          format: 'import |{bar}| {percentage}% | {records} records | {rate} records/s | ETA {eta_formatted}',
           stream: process.stderr,
           etaBuffer: 50,
           hideCursor: true,
         })
       : null;
-    this.bar?.start(Math.max(size, 1), 0, { lines: 0, rate: 0 });
+    this.bar?.start(Math.max(size, 1), 0, { records: 0, rate: 0 });
   }
 
-  update(lines: number, bytes: number): void {
+  /** After a chunk: `records` data lines handled so far (sent or refused), `bytes` of the file read. */
+  update(records: number, bytes: number): void {
     const now = Date.now();
-    const rate = Math.round(lines / Math.max((now - this.started) / 1000, 0.001));
+    const rate = Math.round(records / Math.max((now - this.started) / 1000, 0.001));
     if (this.bar) {
-      this.bar.update(Math.min(bytes, this.size), { lines, rate });
+      this.bar.update(Math.min(bytes, this.size), { records, rate });
       return;
     }
     if (now - this.lastPlain < this.display.plainEveryMs) return;
     this.lastPlain = now;
     const done = this.size > 0 ? Math.min(bytes / this.size, 1) : 1;
     const eta = done > 0 ? Math.round(((now - this.started) / 1000) * (1 / done - 1)) : 0;
-    this.io.err(`import: ${lines} lines, ${(done * 100).toFixed(1)}%, ${rate} lines/s, ETA ${eta} s\n`);
+    this.io.err(`import: ${records} records, ${(done * 100).toFixed(1)}%, ${rate} records/s, ETA ${eta} s\n`);
   }
 
   stop(): void {

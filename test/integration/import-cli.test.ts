@@ -297,9 +297,9 @@ describe(`import command line (${TEST_DB})`, () => {
     expect(status).toBe(0);
     const lines = err.join('').split('\n').filter(Boolean);
     expect(lines).toEqual([
-      expect.stringMatching(/^import: 10 lines, \d+\.\d%, \d+ lines\/s, ETA \d+ s$/),
-      expect.stringMatching(/^import: 20 lines, /),
-      expect.stringMatching(/^import: 30 lines, 100\.0%, /),
+      expect.stringMatching(/^import: 10 records, \d+\.\d%, \d+ records\/s, ETA \d+ s$/),
+      expect.stringMatching(/^import: 20 records, /),
+      expect.stringMatching(/^import: 30 records, 100\.0%, /),
     ]);
     expect(err.join('')).not.toContain(other.keys.SALES);
 
