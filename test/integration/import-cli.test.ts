@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseImportArgs, runImport } from '../../src/cli/import';
@@ -231,6 +232,42 @@ describe(`import command line (${TEST_DB})`, () => {
       [String(at + 3), 'JL-903', 'discount:UNKNOWN_FIELD'],
       [String(at + 4), '', 'WRONG_TYPE'],
     ]);
+  });
+
+  it('resumes after the process is killed (SIGKILL) in the middle of an import: every chunk written exactly once', async () => {
+    const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'import.js');
+    if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does it first)`);
+    const seller = await createParty(app, 'BROKER', ['ADMIN', 'SALES'], { attested: true });
+    await createAgreement(app, { insurerCode: s.insurer.code, partnerCode: seller.code, scopes: ['SUBMIT_SALES'], proposerKey: s.insurer.keys.ADMIN, signerKey: seller.keys.ADMIN });
+    const options: ImportFileOptions = { prefix: 'KILL', lines: 300, format: 'csv', personBase: 40_000 };
+    const file = path.join(dir, 'killed.csv');
+    await writeImportFile(file, options);
+    const argv = ['--insurer', s.insurer.code, '--channel', seller.code, '--chunk-size', '10', file];
+    const chunks = options.lines / 10;
+    const done = async () => {
+      const rows: Array<{ n: number | string }> = await app.db.query('SELECT COUNT(*) AS n FROM sales_batch WHERE organization_id = ?', [seller.id]);
+      return Number(rows[0]!.n);
+    };
+
+    const child = spawn(process.execPath, [cli, ...argv], { env: { ...env, KEXIN_API_KEY: seller.keys.SALES, PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let finished = false;
+    void exited.then(() => (finished = true));
+    while (!finished && (await done()) < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const before = await done();
+    expect(before).toBeGreaterThanOrEqual(3);
+    expect(before).toBeLessThan(chunks);
+
+    const resumed = await runWith({ KEXIN_API_KEY: seller.keys.SALES }, ...argv);
+    expect(resumed.status).toBe(0);
+    const want = expected(options);
+    expect(figures(resumed.out)).toMatchObject({ chunks, written: chunks - before, replayed: before, accepted: options.lines, verdicts: { COMPLETE: want.COMPLETE, INCOMPLETE: want.INCOMPLETE, SUSPECT: want.SUSPECT } });
+    expect(await done()).toBe(chunks);
+    const log: Array<{ n: number | string }> = await app.db.query("SELECT COUNT(*) AS n FROM transfer_log WHERE actor_organization_id = ? AND operation = 'submitSales'", [seller.id]);
+    expect(Number(log[0]!.n)).toBe(chunks);
+    expect(await policies(s.insurer.id, 'KILL')).toEqual({ byStatus: { COMPLETE: want.COMPLETE, INCOMPLETE: want.INCOMPLETE, SUSPECT: want.SUSPECT }, maxVersion: 1 });
   });
 
   it("loads an insurer's own book (--own-book, the key from KEXIN_API_KEY) through writeOwnBook, once", async () => {
