@@ -87,12 +87,14 @@ export function parseImportArgs(argv: readonly string[]): ImportArgs {
   const format = (o['--format']?.trim().toLowerCase() ?? formatOf(file)) as ImportFormat | null;
   if (format === null) throw new UsageError(`cannot tell the format of ${file} by its extension: give --format csv or --format jsonl`);
   if (format !== 'csv' && format !== 'jsonl') throw new UsageError('--format must be csv or jsonl');
+  const rejects = o['--rejects'] ?? `${file}.rejects.csv`;
+  if (path.resolve(rejects) === path.resolve(file)) throw new UsageError('--rejects must not be the file being imported');
   return {
     insurer,
     channel,
     file,
     format,
-    rejects: o['--rejects'] ?? `${file}.rejects.csv`,
+    rejects,
     keyFile: o['--key-file'] ?? null,
     chunkSize: count(o['--chunk-size'], '--chunk-size', MAX_BATCH_RECORDS) ?? MAX_BATCH_RECORDS,
     maxChunks: count(o['--max-chunks'], '--max-chunks', Number.MAX_SAFE_INTEGER),

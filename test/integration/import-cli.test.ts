@@ -111,6 +111,7 @@ describe(`import command line (${TEST_DB})`, () => {
     [['--insurer', 'I', '--max-chunks', '0', 'f.csv'], /--max-chunks must be/],
     [['--insurer', 'I', '--bogus', 'f.csv'], /unknown argument --bogus/],
     [['--insurer', 'I', 'a.csv', 'b.csv'], /unexpected argument b\.csv/],
+    [['--insurer', 'I', '--rejects', './a.csv', 'a.csv'], /--rejects must not be the file being imported/],
   ])('bad arguments %j: exit 2, one line, nothing done', async (argv, message) => {
     expectUsageRefusal(await run(...argv), message);
   });
