@@ -26,7 +26,7 @@ describe('the command-line entry points', () => {
     return { status: child.status, out: child.stdout, err: child.stderr, left: fs.readdirSync(cwd) };
   };
 
-  it.each(['emit-schema', 'verify-log', 'report', 'export'])('%s --help prints the usage, exits 0 and writes nothing', (name) => {
+  it.each(['emit-schema', 'verify-log', 'report', 'export', 'import'])('%s --help prints the usage, exits 0 and writes nothing', (name) => {
     // `node emit-schema.js -- --help` once wrote a file named `--`, `npm run emit-schema -- --help` one named `--help`.
     for (const argv of name === 'emit-schema' ? [['--help'], ['--', '--help']] : [['--help']]) {
       const help = run(name, ...argv);
@@ -35,7 +35,7 @@ describe('the command-line entry points', () => {
     }
   });
 
-  it.each(['emit-schema', 'verify-log', 'report', 'export'])('%s --bogus: one line on standard error, exit 2, nothing written', (name) => {
+  it.each(['emit-schema', 'verify-log', 'report', 'export', 'import'])('%s --bogus: one line on standard error, exit 2, nothing written', (name) => {
     const bad = run(name, ...(name === 'export' ? ['holds'] : []), '--bogus');
     expect(bad).toMatchObject({ status: 2, out: '', left: [] });
     expect(bad.err).toMatch(new RegExp(`^${name}: unknown argument --bogus.* \\(see: npm run ${name} -- --help\\)\\n$`));
@@ -49,6 +49,7 @@ describe('the command-line entry points', () => {
     ['verify-log', '--insurer', 'DEMO_LIFE'],
     ['report', '--campaign', 'x', '--format', 'csv'],
     ['export', 'holds', '--insurer', 'DEMO_LIFE'],
+    ['import', '--insurer', 'DEMO_LIFE', '--own-book', 'book.csv'],
   ])('%s before the server ever ran: says there is no database at ./data/kexin.sqlite and how to create it; no ./data/ appears', (name, ...argv) => {
     const none = run(name, ...argv);
     expect(none).toMatchObject({ status: 2, out: '', left: [] });

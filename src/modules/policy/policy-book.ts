@@ -9,6 +9,7 @@
  * log entry. No agreement gates an insurer's own book, so nothing is
  * re-checked under the chain lock (as for underwritePolicy).
  */
+import type { EntityManager } from 'typeorm';
 import { logActor, requireActor, requireAttestation } from '../../auth/actor';
 import { newId } from '../../db/ids';
 import { todayInChina } from '../../domain/dates';
@@ -31,6 +32,17 @@ export interface OwnBookDeps {
 }
 
 /**
+ * Makes an own-book write happen at most once (the bulk import's chunks):
+ * both run inside the write's transaction, under the insurer's chain lock.
+ * `find` answers the outcomes stored by an earlier write of the same key
+ * (then nothing is written, nothing logged), `store` keeps this write's.
+ */
+export interface OwnBookOnce {
+  find: (em: EntityManager) => Promise<SalesRecordOutcome[] | null>;
+  store: (em: EntityManager, batchId: string, outcomes: SalesRecordOutcome[]) => Promise<void>;
+}
+
+/**
  * Writes `records` (distinct policy numbers, already through the sales
  * record checks, `checkRecord`) as policies the actor's insurer sold
  * directly, today being `ctx.now`'s date in China. FORBIDDEN unless the
@@ -40,7 +52,12 @@ export interface OwnBookDeps {
  * Per-record outcomes as submitSales gives them (a number held by a
  * channel's policy, or already underwritten, is rejected).
  */
-export async function writeOwnBook(deps: OwnBookDeps, ctx: Pick<RequestContext, 'actor' | 'now'>, records: readonly CleanRecord[]): Promise<SalesRecordOutcome[]> {
+export async function writeOwnBook(
+  deps: OwnBookDeps,
+  ctx: Pick<RequestContext, 'actor' | 'now'>,
+  records: readonly CleanRecord[],
+  once: OwnBookOnce | null = null,
+): Promise<SalesRecordOutcome[]> {
   const actor = requireActor(ctx);
   if (!mayWriteOwnBook(actor)) throw new ForbiddenError('Only an ADMIN of an insurer may write its own book');
   const policyNos = records.map((r) => r.policyNo);
@@ -51,6 +68,8 @@ export async function writeOwnBook(deps: OwnBookDeps, ctx: Pick<RequestContext, 
   const today = todayInChina(ctx.now);
   const prepared = records.map((record, index) => prepareRecord(deps.pii, index, record, today));
   return deps.log.writeOnChain(insurerId, async (em) => {
+    const done = once ? await once.find(em) : null;
+    if (done) return done;
     const batchId = newId();
     const results: Array<SalesRecordOutcome | null> = records.map(() => null);
     const written = await writeBatch(em, deps.pii, { insurerId, channelId: null, batchId }, prepared, results, { today, now: ctx.now });
@@ -64,6 +83,8 @@ export async function writeOwnBook(deps: OwnBookDeps, ctx: Pick<RequestContext, 
       change: { batchId, rejected, policies: written.accepted, reflagged: written.reflagged.length },
     });
     await logReflagged(deps.log, em, { actor, insurerId, counterpartyId: null, agreementId: null, cause: WRITE_OWN_BOOK, ref: { batchId } }, written.reflagged);
-    return results.map((r) => r!);
+    const outcomes = results.map((r) => r!);
+    if (once) await once.store(em, batchId, outcomes);
+    return outcomes;
   }, { refuseOn: async () => undefined, refusal });
 }
