@@ -12,7 +12,7 @@
  *   one REFUSED entry with that code where Kexin records refusals (sales,
  *   corrections, underwriting), none otherwise; the data unchanged.
  */
-import type { DataSource, Logger } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
 import { ADMIN_TOKEN, startTestApp, type GqlResult, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
@@ -45,28 +45,10 @@ const DAY = 24 * 60 * 60 * 1000;
 
 /**
  * Makes statements of the shape of `sql` fail (the same text but for the
- * numbers written into it, e.g. the head's new seq), on TypeORM's runners
- * and on the prepared hot paths (db/raw.ts logs before it runs).
+ * numbers written into it, e.g. the head's new seq), on both paths.
  */
 function faultStatement(db: DataSource, sql: string): () => void {
-  const escaped = new RegExp(`^${sql.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\d+/g, '\\d+')}$`);
-  const undoRunner = failStatements(db, escaped);
-  const original = db.logger;
-  db.logger = new Proxy(original, {
-    get(target, prop, receiver) {
-      if (prop === 'logQuery') {
-        return (query: string, parameters?: unknown[], runner?: unknown) => {
-          if (escaped.test(query)) throw new Error('simulated failure');
-          return target.logQuery(query, parameters, runner as never);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  }) as Logger;
-  return () => {
-    db.logger = original;
-    undoRunner();
-  };
+  return failStatements(db, new RegExp(`^${sql.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\d+/g, '\\d+')}$`));
 }
 
 const isWrite = (sql: string) => /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql);

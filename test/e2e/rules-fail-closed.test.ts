@@ -11,7 +11,7 @@
  * must answer an error with a contract code, no data for the field, and
  * (for a mutation) no new OK entry in the transfer log. Never an allow.
  */
-import type { DataSource, Logger } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import * as grantQueries from '../../src/modules/agreement/grant.queries';
 import * as pointRead from '../../src/modules/policy/policy-read.queries';
 import { TransferLogEntryEntity } from '../../src/modules/transfer-log/transfer-log.entity';
@@ -22,7 +22,7 @@ import { postGraphql } from '../support/http';
 import { rootFields } from '../support/operations';
 import { salesRecord } from '../support/sales';
 import { completeSeed, seedPolicies } from '../support/seed';
-import { failStatements } from '../support/sql';
+import { failStatements, recordStatements } from '../support/sql';
 
 type Party = Awaited<ReturnType<typeof createParty>>;
 type Vars = Record<string, unknown>;
@@ -35,48 +35,10 @@ interface Call {
 const CONTRACT_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'AGREEMENT_INACTIVE', 'INTERNAL_SERVER_ERROR'];
 const DAY = 24 * 60 * 60 * 1000;
 
-/**
- * Makes every statement matching `pattern` fail, on both paths a statement
- * takes: TypeORM's query runners (failStatements) and the hand-written
- * prepared statements of the hot paths (db/raw.ts), which log before they
- * run. Returns the undo.
- */
-function faultStatements(db: DataSource, pattern: RegExp): () => void {
-  const undoRunner = failStatements(db, pattern);
-  const original = db.logger;
-  db.logger = new Proxy(original, {
-    get(target, prop, receiver) {
-      if (prop === 'logQuery') {
-        return (query: string, parameters?: unknown[], runner?: unknown) => {
-          if (pattern.test(query)) throw new Error('simulated failure');
-          return target.logQuery(query, parameters, runner as never);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  }) as Logger;
-  return () => {
-    db.logger = original;
-    undoRunner();
-  };
-}
-
 /** Watches the statements matching `pattern` (both paths log them): how many were sent. */
 function watchStatements(db: DataSource, pattern: RegExp): { count: () => number; undo: () => void } {
-  let seen = 0;
-  const original = db.logger;
-  db.logger = new Proxy(original, {
-    get(target, prop, receiver) {
-      if (prop === 'logQuery') {
-        return (query: string, parameters?: unknown[], runner?: unknown) => {
-          if (pattern.test(query)) seen += 1;
-          return target.logQuery(query, parameters, runner as never);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  }) as Logger;
-  return { count: () => seen, undo: () => void (db.logger = original) };
+  const recorded = recordStatements(db);
+  return { count: () => recorded.statements.filter((query) => pattern.test(query)).length, undo: recorded.restore };
 }
 
 interface Source {
@@ -111,7 +73,7 @@ function methodSource<T extends object>(name: string, owner: (app: TestApp) => T
 }
 
 function tableSource(name: string, pattern: RegExp): Source {
-  return { name, watch: (app) => watchStatements(app.db, pattern), fail: (app) => faultStatements(app.db, pattern) };
+  return { name, watch: (app) => watchStatements(app.db, pattern), fail: (app) => failStatements(app.db, pattern) };
 }
 
 /** Every source an authorization decision reads (the principal lookup is exercised over HTTP, where it runs). */
