@@ -10,7 +10,7 @@
  * (test/support/sales.ts); the one PRNG is seeded and its seed printed.
  */
 import { newId } from '../../src/db/ids';
-import { inTransaction, isRetryableError } from '../../src/db/transaction';
+import { isRetryableError } from '../../src/db/transaction';
 import { OrganizationEntity } from '../../src/modules/organization/organization.entity';
 import { PolicyEntity } from '../../src/modules/policy/policy.entity';
 import { SalesBatchEntity } from '../../src/modules/sales/sales.entity';
@@ -22,6 +22,8 @@ import { postGraphql } from '../support/http';
 import { loggedEntries } from '../support/log';
 import { salesRecord, SUBMIT_SALES, type SalesPayload } from '../support/sales';
 import { SOAK, soakCount } from '../support/soak';
+import { crossedUpdates } from '../support/deadlock';
+import { seededRandom } from '../support/random';
 
 const SUBMIT_CORRECTION = `mutation($input: CorrectionInput!) {
   submitCorrection(input: $input) { id version changes { field before after } }
@@ -39,18 +41,6 @@ interface Answer<T> {
   status: number;
   data?: T | null;
   errors?: Array<{ message: string; extensions?: Record<string, any> }>;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing mix can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SEED = Number(process.env.KEXIN_RACE_SEED ?? 20261203);
@@ -250,7 +240,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     const INSURERS = 4;
     const WRITERS = 64;
     const STEPS = soakCount(6, 40);
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     // Two bank channels, each selling for all four insurers: writers of different chains share the channels' rows.
     const banks = [
       await createParty(app, 'BANK_CHANNEL', ['ADMIN', 'SALES', 'SERVICE'], { attested: true }),
@@ -297,7 +287,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     // concurrent batches of the four insurers keep inserting new keys side by side in the counter tables.
     // Drawn from a PRNG of its own per record (seeded by the writer, batch and index), so the data do not depend on the interleaving.
     const varied = (w: number, batch: number, index: number) => {
-      const draw = prng(SEED + w * 100_003 + batch * 101 + index);
+      const draw = seededRandom(SEED + w * 100_003 + batch * 101 + index);
       const record = salesRecord(`MIX-${w}-${batch}-${index}`, {
         productCode: `LIFE-${10 + Math.floor(draw() * 4) * 5}Y`,
         applicationDate: `2026-0${1 + Math.floor(draw() * 9)}-${String(1 + Math.floor(draw() * 28)).padStart(2, '0')}`,
@@ -401,24 +391,7 @@ describe(`concurrency over HTTP (${TEST_DB})`, () => {
     const [a, b] = [newId(), newId()];
     await repo.insert([a, b].map((id, i) => ({ id, code: `DEADLOCK_${i}_${process.pid}`, name: '0', kind: 'BROKER' as const, createdAt: new Date() })));
     const before = retryable;
-    let arrived = 0;
-    let bothLocked!: () => void;
-    const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
-    const worker = (first: string, second: string) =>
-      inTransaction(
-        app.db,
-        async (em) => {
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [first]);
-          arrived += 1;
-          if (arrived === 2) bothLocked();
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([barrier, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
-          clearTimeout(timer);
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [second]);
-        },
-        { backoffMs: 5 },
-      );
-    await Promise.all([worker(a, b), worker(b, a)]);
+    await crossedUpdates(app.db, a, b, { backoffMs: 5 });
     expect(retryable - before).toBeGreaterThanOrEqual(1);
     figures.deadlockProbe = { deadlocksCounted: retryable - before };
     expect((await repo.findBy([{ id: a }, { id: b }])).map((o) => o.name)).toEqual(['2', '2']);

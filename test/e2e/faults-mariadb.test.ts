@@ -4,9 +4,10 @@ import path from 'node:path';
 import { durabilityWarning } from '../../src/db/durability';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
-import { checkBook, faultSeed, KexinProcess, LEAK, PrivateMariaDb, SalesClients, seededRandom, sleep, verifyChain, waitUntil, type BookFigures } from '../support/faults';
+import { checkBook, faultSeed, KexinProcess, LEAK, PrivateMariaDb, SalesClients, sleep, verifyChain, waitUntil, type BookFigures } from '../support/faults';
 import { salesSetup } from '../support/sales';
 import { soakCount } from '../support/soak';
+import { seededRandom } from '../support/random';
 
 /**
  * Issue 11, item 4 (MariaDB): a private mariadbd, started by this file on its

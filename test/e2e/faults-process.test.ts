@@ -7,9 +7,10 @@ import { createDataSource } from '../../src/db/data-source';
 import { durabilityWarning } from '../../src/db/durability';
 import { ADMIN_TOKEN, startTestApp } from '../support/app';
 import { createTestDatabase, TEST_DB, type TestDatabase } from '../support/db';
-import { checkBook, faultSeed, freePort, KexinProcess, LEAK, SalesClients, seededRandom, sleep, verifyChain } from '../support/faults';
+import { checkBook, faultSeed, freePort, KexinProcess, LEAK, SalesClients, sleep, verifyChain } from '../support/faults';
 import { salesSetup } from '../support/sales';
 import { soakCount } from '../support/soak';
+import { seededRandom } from '../support/random';
 
 /**
  * Issue 11, item 4 (the server process): Kexin runs as its own process

@@ -14,6 +14,7 @@ import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/app';
 import { createTestDatabase, TEST_DB } from '../support/db';
 import { createAgreement, createParty } from '../support/factories';
 import { person, salesRecord, SUBMIT_SALES } from '../support/sales';
+import { crossedUpdates } from '../support/deadlock';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -256,23 +257,7 @@ describe(`GET /metrics (${TEST_DB})`, () => {
       { id: b, code: `DLB${b.slice(-6)}`, name: '0', kind: 'BROKER', createdAt: new Date() },
     ]);
     let retries = 0;
-    let arrived = 0;
-    let bothLocked: () => void = () => undefined;
-    const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
-    const worker = (first: string, second: string) =>
-      inTransaction(
-        app.db,
-        async (em) => {
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [first]);
-          if (++arrived === 2) bothLocked();
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([barrier, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
-          clearTimeout(timer);
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [second]);
-        },
-        { onRetry: () => (retries += 1), backoffMs: 5 },
-      );
-    await Promise.all([worker(a, b), worker(b, a)]);
+    await crossedUpdates(app.db, a, b, { onRetry: () => (retries += 1), backoffMs: 5 });
     expect(retries).toBeGreaterThanOrEqual(1);
     const after = await scrape();
     expect(delta(before, after, 'kexin_db_transaction_retries_total', { errno: '1213' }) + delta(before, after, 'kexin_db_transaction_retries_total', { errno: '1205' })).toBe(retries);

@@ -23,18 +23,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DB } from '../support/db';
 import { createParty } from '../support/factories';
 import { adult, APPLICATION_DATE, seedPolicies, type PersonSeed, type PolicySeed } from '../support/seed';
-
-/** Small seeded PRNG (mulberry32): the same series on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random';
 
 interface Model {
   uid: string;
@@ -105,7 +94,7 @@ describe(`corrections give the verdict of the clear records (${TEST_DB})`, () =>
   }
 
   it('over 80 random corrections of names, genders, birth dates, documents, phones, addresses and relationships', async () => {
-    const random = prng(20261124);
+    const random = seededRandom(20261124);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
     let serial = 0;
     const freshId = (kind: 'valid' | 'checksum' | 'passport' | 'legacy' | 'format'): { idType: IdType; idNumber: string } => {

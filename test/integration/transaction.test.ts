@@ -3,6 +3,7 @@ import { inTransaction, isRetryableError } from '../../src/db/transaction';
 import { OrganizationEntity } from '../../src/modules/organization/organization.entity';
 import { newId } from '../../src/db/ids';
 import { createTestDataSource, TEST_DB } from '../support/db';
+import { crossedUpdates } from '../support/deadlock';
 
 describe(`inTransaction (${TEST_DB})`, () => {
   let db: DataSource;
@@ -58,24 +59,7 @@ describe(`inTransaction (${TEST_DB})`, () => {
       { id: b, code: 'DLB', name: '0', kind: 'BROKER', createdAt: new Date() },
     ]);
     let retries = 0;
-    let bothLocked: () => void = () => undefined;
-    let arrived = 0;
-    const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
-    const worker = (first: string, second: string) =>
-      inTransaction(
-        db,
-        async (em) => {
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [first]);
-          arrived += 1;
-          if (arrived === 2) bothLocked();
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([barrier, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
-          clearTimeout(timer);
-          await em.query('UPDATE organization SET name = name + 1 WHERE id = ?', [second]);
-        },
-        { onRetry: () => (retries += 1), backoffMs: 5 },
-      );
-    await Promise.all([worker(a, b), worker(b, a)]);
+    await crossedUpdates(db, a, b, { onRetry: () => (retries += 1), backoffMs: 5 });
     expect(retries).toBeGreaterThanOrEqual(1);
     const rows = await repo.findBy([{ id: a }, { id: b }]);
     expect(rows.map((r) => r.name)).toEqual(['2', '2']);

@@ -12,17 +12,6 @@ import type { DataSource } from 'typeorm';
 import { loggedEntries } from './log';
 import { salesRecord, SUBMIT_SALES } from './sales';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill points and batch sizes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The seed of a run: KEXIN_FAULT_SEED to replay one, else a fresh one (printed by the suites). */
 export function faultSeed(): number {

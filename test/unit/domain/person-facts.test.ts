@@ -5,20 +5,14 @@ import { CLEAR_KEY, factPerson, personFacts, phoneKeyOf, type FactKey, type Fact
 import { makeResidentId } from '../../../src/domain/resident-id';
 import { insured, PH_ID, policyholder, record, TODAY } from './fixtures';
 import { assessCompleteness as referenceAssess } from './reference-completeness';
+import { seededRandom } from '../../support/random';
 
 /** A keyed hash standing in for the blind index the storage layer uses. */
 const HMAC_KEY: FactKey = (kind, value) => createHmac('sha256', 'test-index-key').update(`${kind}\u0000${value}`).digest('hex');
 
 /** Deterministic PRNG (mulberry32), so a failing case can be replayed. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(values: readonly T[]): T => values[int(values.length)]!;
   const chance = (p: number) => next() < p;
