@@ -11,11 +11,11 @@ import { todayInChina } from '../domain/dates';
 import { normalizeCode } from '../domain/organization-codes';
 import { contextForActor } from '../graphql/context';
 import { AppError, BadInputError } from '../graphql/errors';
-import type { SalesRecordOutcome } from '../modules/policy/policy-batch';
+import { rejected, type SalesRecordOutcome } from '../modules/policy/policy-batch';
 import { writeOwnBook, type OwnBookOnce } from '../modules/policy/policy-book';
 import type { CleanRecord } from '../modules/policy/policy.validation';
 import { SalesBatchEntity } from '../modules/sales/sales.entity';
-import { checkRecord, MAX_BATCH_RECORDS, payloadHash, type SalesRecordData } from '../modules/sales/sales.validation';
+import { BatchChecker, MAX_BATCH_RECORDS, payloadHash, type SalesRecordData } from '../modules/sales/sales.validation';
 import { processIo, parseOptions, runCli, runMain, UsageError, type CliContext, type Io } from './cli-support';
 import { csvHeader, csvRecord, jsonRecord, type LineResult } from './import-records';
 
@@ -335,17 +335,13 @@ async function writeOwnChunk(
   const outcomes: Array<SalesRecordOutcome | null> = batch.map(() => null);
   const clean: CleanRecord[] = [];
   const at: number[] = [];
-  const seen = new Set<string>();
+  const checker = new BatchChecker(today);
   batch.forEach((input, index) => {
-    const check = checkRecord(input, today);
-    if (!check.ok) outcomes[index] = { policyNo: check.policyNo, accepted: false, errors: check.errors, completeness: null, version: null };
-    else if (seen.has(check.record.policyNo)) {
-      outcomes[index] = { policyNo: check.record.policyNo, accepted: false, errors: [{ field: 'policyNo', code: 'DUPLICATE_IN_BATCH', message: 'The same policyNo appears earlier in this batch' }], completeness: null, version: null };
-    } else {
-      seen.add(check.record.policyNo);
+    const check = checker.check(input);
+    if (check.ok) {
       clean.push(check.record);
       at.push(index);
-    }
+    } else outcomes[index] = rejected(check.policyNo, check.errors);
   });
   let replayed = false;
   const once: OwnBookOnce = {

@@ -17,7 +17,7 @@ import { logReflagged } from '../policy/policy-reflag';
 import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
 import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
 import { SalesBatchEntity } from './sales.entity';
-import { checkRecord, MAX_BATCH_RECORDS, PayloadHasher, type SalesRecordData } from './sales.validation';
+import { BatchChecker, MAX_BATCH_RECORDS, PayloadHasher, type SalesRecordData } from './sales.validation';
 
 /**
  * Records hashed, checked and sealed between yields to the event loop.
@@ -141,21 +141,11 @@ export class SalesService {
     const today = todayInChina(options.now);
     const outcomes: Array<SalesRecordOutcome | null> = records.map(() => null);
     const prepared: PreparedRecord[] = [];
-    const seen = new Set<string>();
+    const checker = new BatchChecker(today);
     await forEachSliced(records, (input, index) => {
-      const check = checkRecord(input ?? {}, today);
-      if (!check.ok) {
-        outcomes[index] = rejected(check.policyNo, check.errors);
-        return;
-      }
-      if (seen.has(check.record.policyNo)) {
-        outcomes[index] = rejected(check.record.policyNo, [
-          { field: 'policyNo', code: 'DUPLICATE_IN_BATCH', message: 'The same policyNo appears earlier in this batch' },
-        ]);
-        return;
-      }
-      seen.add(check.record.policyNo);
-      prepared.push(prepareRecord(this.pii, index, check.record, today));
+      const check = checker.check(input);
+      if (check.ok) prepared.push(prepareRecord(this.pii, index, check.record, today));
+      else outcomes[index] = rejected(check.policyNo, check.errors);
     });
 
     try {

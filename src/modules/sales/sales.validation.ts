@@ -46,6 +46,28 @@ export interface SalesRecordData {
 export type RecordCheck = { ok: true; record: CleanRecord } | { ok: false; policyNo: string; errors: FieldErrorData[] };
 
 /**
+ * The records of one batch, judged one by one as `submitSales` judges them:
+ * each on its own ({@link checkRecord}), then against the earlier records of
+ * the batch (a policy number seen before is DUPLICATE_IN_BATCH). Fed record
+ * by record, so a caller can yield between records of a large batch.
+ */
+export class BatchChecker {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly today: string) {}
+
+  check(input: SalesRecordData | null | undefined): RecordCheck {
+    const check = checkRecord(input ?? {}, this.today);
+    if (!check.ok) return check;
+    if (this.seen.has(check.record.policyNo)) {
+      return { ok: false, policyNo: check.record.policyNo, errors: [{ field: 'policyNo', code: 'DUPLICATE_IN_BATCH', message: 'The same policyNo appears earlier in this batch' }] };
+    }
+    this.seen.add(check.record.policyNo);
+    return check;
+  }
+}
+
+/**
  * The largest batch `submitSales` takes; more is BAD_USER_INPUT before anything
  * is written. The batch's single transfer-log entry names every accepted
  * policy number in rows of `transfer_log_policy` (no column size bounds it);
