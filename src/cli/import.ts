@@ -14,7 +14,7 @@ import { AppError, BadInputError } from '../graphql/errors';
 import { rejected, type SalesRecordOutcome } from '../modules/policy/policy-batch';
 import { writeOwnBook, type OwnBookOnce } from '../modules/policy/policy-book';
 import type { CleanRecord } from '../modules/policy/policy.validation';
-import { SalesBatchEntity } from '../modules/sales/sales.entity';
+import { SalesBatchEntity, storedResponse } from '../modules/sales/sales.entity';
 import { BatchChecker, MAX_BATCH_RECORDS, payloadHash, type SalesRecordData } from '../modules/sales/sales.validation';
 import { processIo, parseOptions, runCli, runMain, UsageError, type CliContext, type Io } from './cli-support';
 import { csvHeader, csvRecord, jsonRecord, type LineResult } from './import-records';
@@ -350,7 +350,7 @@ async function writeOwnChunk(
       if (!stored) return null;
       if (stored.payloadHash !== hash) throw new BadInputError('This chunk key was used for different records: the file changed since its first import', { field: 'idempotencyKey' });
       replayed = true;
-      const response = (typeof stored.response === 'string' ? JSON.parse(stored.response) : stored.response) as { results: SalesRecordOutcome[] };
+      const response = storedResponse<{ results: SalesRecordOutcome[] }>(stored);
       return response.results;
     },
     store: async (em, batchId, written) => {

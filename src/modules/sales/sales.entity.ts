@@ -33,3 +33,8 @@ export class SalesBatchEntity {
   @Column({ ...instantColumn, name: 'created_at' })
   createdAt!: Date;
 }
+
+/** The stored answer of a batch: a JSON column, handed back parsed by MySQL and as text by SQLite. */
+export function storedResponse<T>(batch: SalesBatchEntity): T {
+  return (typeof batch.response === 'string' ? JSON.parse(batch.response) : batch.response) as T;
+}

@@ -16,7 +16,7 @@ import { prepareRecord, rejected, writeBatch, type PreparedRecord, type SalesRec
 import { logReflagged } from '../policy/policy-reflag';
 import { MAX_IDEMPOTENCY_KEY } from '../policy/policy.validation';
 import type { RefusalInput, TransferLogWriter } from '../transfer-log/transfer-log.writer';
-import { SalesBatchEntity } from './sales.entity';
+import { SalesBatchEntity, storedResponse } from './sales.entity';
 import { BatchChecker, MAX_BATCH_RECORDS, PayloadHasher, type SalesRecordData } from './sales.validation';
 
 /**
@@ -221,7 +221,7 @@ export class SalesService {
     if (batch.payloadHash !== hash) {
       throw new BadInputError('This idempotencyKey was used for a different batch: use a new key for new records', { field: 'idempotencyKey' });
     }
-    const stored = (typeof batch.response === 'string' ? JSON.parse(batch.response) : batch.response) as SubmitSalesResult;
+    const stored = storedResponse<SubmitSalesResult>(batch);
     return { ...stored, replayed: true };
   }
 }
